@@ -1,0 +1,176 @@
+//! Command line: parses arguments (clap), reads inputs, calls the library, renders
+//! diagnostics and sets the exit code: 0 success, 1 findings in the input, 2 usage or
+//! I/O errors. The only module that prints, reads the environment or exits.
+
+mod output;
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use ctxgen::{BuildOptions, Sources};
+
+/// Exit code: the input has findings (errors in the spec).
+const FINDINGS: u8 = 1;
+/// Exit code: usage or I/O error.
+const USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "ctxgen",
+    version,
+    about = "The contextualization compiler for cloud-init",
+    long_about = "Compiles an application spec into validated cloud-init user-data.\n\n\
+                  Exit codes: 0 success, 1 the input has errors, 2 usage or I/O error."
+)]
+struct Cli {
+    /// When to color diagnostics.
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    color: Color,
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Compile a spec into #cloud-config user-data.
+    Build {
+        /// The spec file (`-` reads standard input; local paths are then relative to
+        /// the current folder).
+        spec: PathBuf,
+        /// Write the output here (atomically, mode 0600) instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Print the compiled document as JSON instead of YAML.
+        #[arg(long)]
+        json: bool,
+        /// Let local files come from this folder (which must contain the spec's
+        /// folder) instead of only the spec's folder.
+        #[arg(long, value_name = "DIR")]
+        files_dir: Option<PathBuf>,
+    },
+    /// Print a JSON Schema.
+    Schema {
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaKind {
+    /// The ctxgen spec (draft-07), as committed in schemas/ctxgen-spec.schema.json.
+    Spec,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    match run(cli.command, color) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(USAGE)
+        }
+    }
+}
+
+fn run(command: Commands, color: bool) -> Result<ExitCode> {
+    match command {
+        Commands::Build {
+            spec,
+            output,
+            json,
+            files_dir,
+        } => build(&spec, output.as_deref(), json, files_dir, color),
+        Commands::Schema {
+            which: SchemaKind::Spec,
+        } => {
+            print!("{}", ctxgen::schema::spec_schema_text());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn build(
+    spec: &Path,
+    output: Option<&Path>,
+    json: bool,
+    files_dir: Option<PathBuf>,
+    color: bool,
+) -> Result<ExitCode> {
+    let (name, bytes, base) = if spec == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read the spec from standard input")?;
+        (
+            String::from("<stdin>"),
+            buf,
+            std::env::current_dir().context("cannot find the current folder")?,
+        )
+    } else {
+        let bytes = std::fs::read(spec).with_context(|| format!("cannot read `{}`", spec.display()))?;
+        let base = spec
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        (spec.display().to_string(), bytes, base.to_path_buf())
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        eprintln!("error: `{name}` is not UTF-8 text\n  = help: save the spec as UTF-8");
+        return Ok(ExitCode::from(FINDINGS));
+    };
+    let mut sources = Sources::new();
+    let id = sources.add(name, text);
+    let mut options = BuildOptions::new(base);
+    options.files_root = files_dir;
+    match ctxgen::build(&mut sources, id, &options) {
+        Ok(artifact) => {
+            eprint!("{}", artifact.warnings.render(&sources, color));
+            let text = if json {
+                ctxgen::emit::to_json(&artifact.json)
+            } else {
+                artifact.yaml
+            };
+            match output {
+                Some(path) => output::write_atomic(path, text.as_bytes())?,
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(diagnostics) => {
+            eprint!("{}", diagnostics.render(&sources, color));
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            eprintln!(
+                "error: could not compile `{}`: {errors} error{}",
+                spec.display(),
+                if errors == 1 { "" } else { "s" }
+            );
+            Ok(ExitCode::from(FINDINGS))
+        }
+    }
+}

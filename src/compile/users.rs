@@ -1,0 +1,142 @@
+//! `users`: accounts with locked passwords, groups, sudo policy, shells and checked SSH
+//! keys; `host.default_user` decides whether the image's default user is created.
+
+use super::Ctx;
+use crate::cloud_config::{User, UserEntry};
+use crate::diag::{Code, Diagnostic};
+use crate::source::{Span, Spanned};
+use crate::spec::{DefaultUser, KeyRef, Os, SudoPolicy};
+
+/// sudoers rule for `sudo: nopasswd`.
+const NOPASSWD_RULE: &str = "ALL=(ALL) NOPASSWD:ALL";
+/// sudoers rule for `sudo: password` where the OS family (and so its sudo group) is unknown.
+const PASSWORD_RULE: &str = "ALL=(ALL) ALL";
+
+/// The group whose members may use sudo with their password.
+fn sudo_group(os: Os) -> Option<&'static str> {
+    match os {
+        Os::Debian | Os::Ubuntu => Some("sudo"),
+        Os::Rhel | Os::Fedora => Some("wheel"),
+        Os::Any => None,
+    }
+}
+
+pub(super) fn compile(ctx: &mut Ctx) {
+    let spec = ctx.spec;
+    let mut entries = Vec::new();
+    if spec.host.default_user == DefaultUser::Keep {
+        if spec.users.is_empty() {
+            // No `users` key at all: cloud-init creates the default user by itself.
+            return;
+        }
+        entries.push(UserEntry::Default);
+    }
+    let mut groups: Vec<String> = Vec::new();
+    for user in &spec.users {
+        let u = &user.value;
+        let mut member_of: Vec<String> = u.groups.iter().map(|g| g.value.clone()).collect();
+        let sudo = match (u.sudo, sudo_group(ctx.os)) {
+            (SudoPolicy::None, _) => None,
+            (SudoPolicy::Nopasswd, _) => Some(NOPASSWD_RULE.to_string()),
+            (SudoPolicy::Password, Some(group)) => {
+                if !member_of.iter().any(|g| g == group) {
+                    member_of.push(group.to_string());
+                }
+                None
+            }
+            (SudoPolicy::Password, None) => Some(PASSWORD_RULE.to_string()),
+        };
+        for g in &member_of {
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+        let keys = authorized_keys(ctx, &user.value.ssh_keys);
+        ctx.prov.record(format!("/users/{}", entries.len()), user.span);
+        entries.push(UserEntry::User(Box::new(User {
+            name: u.name.value.clone(),
+            gecos: u.gecos.clone(),
+            groups: (!member_of.is_empty()).then(|| member_of.join(", ")),
+            sudo,
+            shell: u.shell.as_ref().map(|s| s.value.clone()),
+            lock_passwd: true,
+            ssh_authorized_keys: keys,
+        })));
+    }
+    if !groups.is_empty() {
+        ctx.prov.record("/groups", ctx.spec_span());
+    }
+    ctx.out.groups = groups;
+    ctx.prov.record("/users", ctx.spec_span());
+    ctx.out.users = Some(entries);
+}
+
+/// Every key line of a user, checked; problems are located at the line.
+fn authorized_keys(ctx: &mut Ctx, refs: &[Spanned<KeyRef>]) -> Vec<String> {
+    let mut keys = Vec::new();
+    for r in refs {
+        match &r.value {
+            KeyRef::Inline(line) => {
+                if let Some(k) = checked(ctx, line, r.span) {
+                    keys.push(k);
+                }
+            }
+            KeyRef::File(path) => {
+                let path = Spanned::new(path.clone(), r.span);
+                let text = match ctx.files.read_text(&path, "key file") {
+                    Ok(t) => t,
+                    Err(d) => {
+                        ctx.error(d);
+                        continue;
+                    }
+                };
+                let id = ctx.sources.add(path.value.clone(), text.clone());
+                if text.contains("PRIVATE KEY") {
+                    ctx.error(key_error(
+                        &crate::sshkey::KeyProblem::Private,
+                        Span::whole(id, text.len()),
+                    ));
+                    continue;
+                }
+                let mut offset = 0;
+                let mut found = false;
+                for raw in text.split_inclusive('\n') {
+                    let line = raw.trim();
+                    let span = Span::new(id, offset, offset + raw.trim_end().len());
+                    offset += raw.len();
+                    if line.is_empty() || line.starts_with('#') {
+                        continue;
+                    }
+                    found = true;
+                    if let Some(k) = checked(ctx, line, span) {
+                        keys.push(k);
+                    }
+                }
+                if !found {
+                    ctx.error(
+                        Diagnostic::error(Code::SshKey, format!("key file `{}` has no key", path.value))
+                            .with_span(path.span)
+                            .with_hint("name a `.pub` file with one key per line"),
+                    );
+                }
+            }
+        }
+    }
+    keys
+}
+
+fn checked(ctx: &mut Ctx, line: &str, span: Span) -> Option<String> {
+    match crate::sshkey::check(line) {
+        Ok(()) => Some(line.trim().to_string()),
+        Err(problem) => {
+            ctx.error(key_error(&problem, span));
+            None
+        }
+    }
+}
+
+fn key_error(problem: &crate::sshkey::KeyProblem, span: Span) -> Diagnostic {
+    Diagnostic::error(Code::SshKey, problem.to_string())
+        .with_span(span)
+        .with_hint(problem.hint())
+}

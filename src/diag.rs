@@ -1,0 +1,248 @@
+//! Diagnostics: findings about the input, each with a stable code, a severity, a
+//! message that says what is wrong, an optional primary span, and a fix hint.
+//!
+//! Input: what the stages found. Output: text rendered rustc-style (file:line:col, a
+//! snippet, the hint) or data for JSON reports. A diagnostic never carries a secret
+//! value: stages build messages from names and paths, not from values.
+
+use std::fmt;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use serde::Serialize;
+
+use crate::source::{Sources, Span};
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// Stable diagnostic codes. Codes never change meaning once released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Code {
+    /// The YAML itself is malformed (syntax, tabs, duplicate keys, alias bombs).
+    YamlSyntax,
+    /// The spec does not have the expected shape (unknown field, wrong type, missing).
+    SpecShape,
+    /// `version` is missing or not one this ctxgen reads.
+    SpecVersion,
+    /// A value has the right type but is not allowed (pattern, range, conflict).
+    InvalidValue,
+    /// A local file is missing, unreadable, or outside the spec folder.
+    LocalFile,
+    /// A template failed to render (undefined name, syntax error).
+    Template,
+    /// An SSH public key is malformed, private, or too weak.
+    SshKey,
+    /// The spec asks for something this version of ctxgen does not do.
+    Unsupported,
+    /// The generated document failed ctxgen's own cloud-config gate.
+    OutputGate,
+    /// Reading or writing failed.
+    Io,
+}
+
+impl Code {
+    /// Every code, for the uniqueness test and the documentation.
+    pub const ALL: [Code; 10] = [
+        Code::YamlSyntax,
+        Code::SpecShape,
+        Code::SpecVersion,
+        Code::InvalidValue,
+        Code::LocalFile,
+        Code::Template,
+        Code::SshKey,
+        Code::Unsupported,
+        Code::OutputGate,
+        Code::Io,
+    ];
+
+    /// The stable identifier printed in messages and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::YamlSyntax => "CG001",
+            Code::SpecShape => "CG002",
+            Code::SpecVersion => "CG003",
+            Code::InvalidValue => "CG004",
+            Code::LocalFile => "CG005",
+            Code::Template => "CG006",
+            Code::SshKey => "CG007",
+            Code::Unsupported => "CG008",
+            Code::OutputGate => "CG009",
+            Code::Io => "CG010",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: Code,
+    pub message: String,
+    pub span: Option<Span>,
+    /// What to do about it.
+    pub hint: Option<String>,
+    /// Extra context (for example, which output field a gate error came from).
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            span: None,
+            hint: None,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    #[must_use]
+    pub fn with_span(mut self, span: Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    #[must_use]
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    #[must_use]
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Renders rustc-style: a title with the code, `--> file:line:col`, the snippet with
+    /// the span underlined, then notes and the hint. `color` adds ANSI styles.
+    pub fn render(&self, sources: &Sources, color: bool) -> String {
+        let level = match self.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let title = level.primary_title(&self.message).id(self.code.as_str());
+        let file = self.span.and_then(|s| sources.get(s.file).map(|f| (s, f)));
+        let mut groups = vec![match file {
+            Some((span, f)) => {
+                let start = span.start.min(f.text.len());
+                let end = span.end.clamp(start, f.text.len());
+                title.element(
+                    Snippet::source(f.text.as_str())
+                        .path(f.name.as_str())
+                        .annotation(AnnotationKind::Primary.span(start..end)),
+                )
+            }
+            None => Group::with_title(title),
+        }];
+        for note in &self.notes {
+            groups.push(Group::with_title(Level::NOTE.secondary_title(note)));
+        }
+        if let Some(hint) = &self.hint {
+            groups.push(Group::with_title(Level::HELP.secondary_title(hint)));
+        }
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        renderer.render(&groups).to_string()
+    }
+
+    /// `file:line:col` of the primary span, when there is one.
+    pub fn location(&self, sources: &Sources) -> Option<(String, usize, usize)> {
+        let span = self.span?;
+        let file = sources.get(span.file)?;
+        let (line, col) = sources.line_col(span.file, span.start);
+        Some((file.name.clone(), line, col))
+    }
+}
+
+/// The diagnostics of one run, errors and warnings together.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+
+    /// Renders all diagnostics, separated by blank lines.
+    pub fn render(&self, sources: &Sources, color: bool) -> String {
+        let mut out = String::new();
+        for d in &self.0 {
+            out.push_str(&d.render(sources, color));
+            out.push_str("\n\n");
+        }
+        out
+    }
+}
+
+impl Extend<Diagnostic> for Diagnostics {
+    fn extend<I: IntoIterator<Item = Diagnostic>>(&mut self, iter: I) {
+        self.0.extend(iter);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique() {
+        let set: HashSet<_> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(set.len(), Code::ALL.len());
+    }
+
+    #[test]
+    fn renders_file_line_column_and_hint() {
+        let mut sources = Sources::new();
+        let id = sources.add("app.yaml", "version: 1\nnmae: web\n");
+        let d = Diagnostic::error(Code::SpecShape, "unknown field `nmae`")
+            .with_span(Span::new(id, 11, 15))
+            .with_hint("did you mean `name`?");
+        let text = d.render(&sources, false);
+        assert!(text.contains("error[CG002]: unknown field `nmae`"), "{text}");
+        assert!(text.contains("app.yaml:2:1"), "{text}");
+        assert!(text.contains("help: did you mean `name`?"), "{text}");
+        assert_eq!(d.location(&sources), Some(("app.yaml".into(), 2, 1)));
+    }
+}

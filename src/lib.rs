@@ -1,0 +1,108 @@
+//! # ctxgen — the contextualization compiler for cloud-init
+//!
+//! ctxgen compiles an application spec (users, SSH keys, packages, files and
+//! templates, services, commands, volumes, firewall, CernVM-FS) into cloud-init
+//! user-data that cloud-init accepts at every release from the spec's
+//! `target.cloud_init` to the newest, and that reads back under YAML 1.1 exactly as
+//! intended.
+//!
+//! ```no_run
+//! use ctxgen::{BuildOptions, Sources};
+//!
+//! let mut sources = Sources::new();
+//! let text = std::fs::read_to_string("examples/webserver/webserver.yaml").unwrap();
+//! let id = sources.add("examples/webserver/webserver.yaml", text);
+//! let options = BuildOptions::new("examples/webserver");
+//! match ctxgen::build(&mut sources, id, &options) {
+//!     Ok(artifact) => print!("{}", artifact.yaml),
+//!     Err(diagnostics) => eprint!("{}", diagnostics.render(&sources, false)),
+//! }
+//! ```
+//!
+//! The pipeline, one module a stage: [`source`] (YAML with spans) → [`spec`] (the
+//! input model and its checks) → `compile` (one file per feature, recording
+//! provenance) → [`cloud_config`] (the typed output model and the gate that checks it)
+//! → [`emit`] (one emitter for YAML and JSON). The library never prints, never exits
+//! and reads no environment; the `ctxgen` binary does those.
+
+pub mod cloud_config;
+mod compile;
+pub mod diag;
+pub mod emit;
+mod local;
+mod render;
+pub mod schema;
+pub mod source;
+pub mod spec;
+mod sshkey;
+
+use std::path::PathBuf;
+
+pub use compile::Provenance;
+pub use diag::{Code, Diagnostic, Diagnostics, Severity};
+pub use source::{FileId, Sources, Span, Spanned};
+
+use cloud_config::Release;
+use local::LocalFiles;
+
+/// Where local files are found, and how far they may be.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The spec's folder: local paths are relative to it.
+    pub base_dir: PathBuf,
+    /// A folder that contains `base_dir` and that local files may come from
+    /// (`--files-dir`). `None`: only the spec's folder.
+    pub files_root: Option<PathBuf>,
+}
+
+impl BuildOptions {
+    pub fn new(base_dir: impl Into<PathBuf>) -> Self {
+        BuildOptions {
+            base_dir: base_dir.into(),
+            files_root: None,
+        }
+    }
+}
+
+/// A compiled spec.
+#[derive(Debug)]
+pub struct Artifact {
+    /// The spec's name.
+    pub name: String,
+    /// The `#cloud-config` text.
+    pub yaml: String,
+    /// The same document as a JSON value.
+    pub json: serde_json::Value,
+    /// Output paths to the spec spans that produced them.
+    pub provenance: Provenance,
+    /// Findings that did not stop the build.
+    pub warnings: Diagnostics,
+}
+
+/// Compiles spec file `spec` of `sources` (files read on the way are added to
+/// `sources`, so every diagnostic can be rendered). On failure, every error found is
+/// returned, located.
+pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Result<Artifact, Diagnostics> {
+    let parsed = spec::parse(sources, spec)?;
+    let files = LocalFiles::new(&options.base_dir, options.files_root.clone());
+    let compiled = compile::compile(&parsed, &files, sources)?;
+    let json = emit::to_value(&compiled.config);
+    let oldest = Release::parse(&parsed.target.cloud_init.value).unwrap_or(Release::OLDEST);
+    let gate = cloud_config::check(&json, oldest, &|p| compiled.provenance.locate(p));
+    if gate.has_errors() {
+        return Err(gate);
+    }
+    let yaml = emit::to_yaml(&json, &parsed.name.value).map_err(|e| {
+        Diagnostics(vec![Diagnostic::error(
+            Code::OutputGate,
+            format!("internal: cannot emit YAML: {e}"),
+        )])
+    })?;
+    Ok(Artifact {
+        name: parsed.name.value.clone(),
+        yaml,
+        json,
+        provenance: compiled.provenance,
+        warnings: compiled.warnings,
+    })
+}

@@ -1,0 +1,145 @@
+//! Stage `render`: file contents from templates, with minijinja in strict mode.
+//!
+//! Input: template text, where it came from (a file registered in `Sources`, or the
+//! span of an inline `content:`), and the template values (`vars`, and later secrets
+//! and instance values). Output: the rendered text, or a located diagnostic: an unknown
+//! name or a syntax error points at the template line. Templates make file contents
+//! only; documents are never built from text.
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::diag::{Code, Diagnostic};
+use crate::source::{FileId, Sources, Span};
+
+/// Where a template's text lives, for locating errors.
+#[derive(Clone, Copy, Debug)]
+pub enum Origin {
+    /// A whole registered file (a `source:` template): errors point into it.
+    File(FileId),
+    /// Inline text in the spec: errors point at the field, and name the line.
+    Inline(Span),
+}
+
+/// Renders `text` with `values` in strict mode.
+pub fn render<V: Serialize>(
+    sources: &Sources,
+    name: &str,
+    text: &str,
+    origin: Origin,
+    values: &V,
+) -> Result<String, Diagnostic> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    let result = env
+        .template_from_named_str(name, text)
+        .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(values))));
+    result.map_err(|e| diagnostic_of(&e, sources, name, text, origin))
+}
+
+fn diagnostic_of(
+    err: &minijinja::Error,
+    sources: &Sources,
+    name: &str,
+    text: &str,
+    origin: Origin,
+) -> Diagnostic {
+    use minijinja::ErrorKind as K;
+    let detail = err
+        .detail()
+        .map(str::to_string)
+        .unwrap_or_else(|| err.kind().to_string());
+    let (message, hint) = match err.kind() {
+        K::UndefinedError => (
+            format!("template `{name}` uses an undefined value: {detail}"),
+            "define it under `vars:` (templates see `vars.NAME`), or fix the name",
+        ),
+        K::SyntaxError => (
+            format!("template `{name}` has a syntax error: {detail}"),
+            "check the `{{ }}` and `{% %}` tags; to write them literally use {% raw %}...{% endraw %}",
+        ),
+        _ => (
+            format!("template `{name}` failed to render: {detail}"),
+            "check the template expression",
+        ),
+    };
+    let line = err.line();
+    let mut d = Diagnostic::error(Code::Template, message).with_hint(hint);
+    match origin {
+        Origin::File(id) => {
+            let span = err
+                .range()
+                .map(|r| Span::new(id, r.start, r.end))
+                .or_else(|| line.map(|l| line_span(id, sources, l)));
+            if let Some(span) = span {
+                d = d.with_span(span);
+            }
+        }
+        Origin::Inline(span) => {
+            d = d.with_span(span);
+            if let Some(l) = line {
+                let snippet = text.lines().nth(l.saturating_sub(1)).unwrap_or("").trim();
+                d = d.with_note(format!("at line {l} of the template: {snippet}"));
+            }
+        }
+    }
+    d
+}
+
+fn line_span(id: FileId, sources: &Sources, line: usize) -> Span {
+    let text = sources.get(id).map_or("", |f| f.text.as_str());
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let len = text[start.min(text.len())..]
+        .find('\n')
+        .unwrap_or(text.len() - start.min(text.len()));
+    Span::new(id, start, start + len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strict_mode_locates_unknown_names() {
+        let mut sources = Sources::new();
+        let text = "a\nserver {{ vars.domian }}\n";
+        let id = sources.add("app.conf.j2", text);
+        let err = render(
+            &sources,
+            "app.conf.j2",
+            text,
+            Origin::File(id),
+            &json!({"vars": {"domain": "x"}}),
+        )
+        .unwrap_err();
+        assert_eq!(err.code, Code::Template);
+        let (_, line, _) = err.location(&sources).unwrap();
+        assert_eq!(line, 2);
+    }
+
+    #[test]
+    fn renders_and_keeps_trailing_newline() {
+        let sources = Sources::new();
+        let out = render(
+            &sources,
+            "t",
+            "host {{ vars.domain }}\n",
+            Origin::Inline(Span::default()),
+            &json!({"vars": {"domain": "example.org"}}),
+        )
+        .unwrap();
+        assert_eq!(out, "host example.org\n");
+    }
+}

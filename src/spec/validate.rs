@@ -1,0 +1,609 @@
+//! Value checks that serde's shape checks cannot express: patterns, ranges, exactly-one
+//! rules, duplicates, and fields that need `target`. Every finding is collected.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::model::*;
+use crate::cloud_config::Release;
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::source::{Span, Spanned};
+
+macro_rules! re {
+    ($name:ident, $pat:expr) => {
+        static $name: LazyLock<Regex> = LazyLock::new(|| Regex::new($pat).expect("pattern is valid"));
+    };
+}
+
+re!(APP_NAME, r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$");
+re!(HOSTNAME, r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$");
+re!(
+    FQDN,
+    r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$"
+);
+re!(
+    TIMEZONE,
+    r"^([A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}|UTC|Etc/[A-Za-z0-9+-]+)$"
+);
+re!(
+    LOCALE,
+    r"^[A-Za-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[a-z]+)?$|^C(\.UTF-8)?$|^POSIX$"
+);
+re!(USER_NAME, r"^[a-z_][a-z0-9_-]{0,31}$");
+re!(MODE, r"^[0-7]{3,4}$");
+re!(OWNER, r"^[a-z_][a-z0-9_-]{0,31}(:[a-z_][a-z0-9_-]{0,31})?$");
+re!(UNIT_NAME, r"^[A-Za-z0-9:_.@\\-]+$");
+re!(REPO_NAME, r"^[A-Za-z0-9][A-Za-z0-9._-]*$");
+re!(APT_WORD, r"^[A-Za-z0-9][A-Za-z0-9._/+-]*$");
+re!(PACKAGE, r"^[A-Za-z0-9][A-Za-z0-9.+_:~=*-]*$");
+re!(
+    UUID,
+    r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+);
+re!(SWAP_SIZE, r"^[1-9][0-9]*[KMGT]$");
+re!(
+    CVMFS_REPO,
+    r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"
+);
+re!(URL, r"^https?://[^\s/$.?#][^\s]*$");
+re!(DEVICE, r"^/dev/[A-Za-z0-9/_.:-]+$");
+re!(PROXY, r"^http://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$");
+re!(MOUNT_OPTION, r"^[A-Za-z0-9_.=,:@/+-]+$");
+
+/// Collects every value error of `spec`.
+pub fn validate(spec: &Spec) -> Diagnostics {
+    let mut v = Validator::default();
+    v.spec(spec);
+    v.diags
+}
+
+#[derive(Default)]
+struct Validator {
+    diags: Diagnostics,
+}
+
+impl Validator {
+    fn err(&mut self, span: Span, message: impl Into<String>, hint: impl Into<String>) {
+        self.diags.push(
+            Diagnostic::error(Code::InvalidValue, message)
+                .with_span(span)
+                .with_hint(hint),
+        );
+    }
+
+    fn pattern(&mut self, value: &Spanned<String>, re: &Regex, what: &str, hint: &str) {
+        if !re.is_match(&value.value) {
+            self.err(
+                value.span,
+                format!("`{}` is not a valid {what}", value.value),
+                hint,
+            );
+        }
+    }
+
+    fn absolute(&mut self, value: &Spanned<String>, what: &str) {
+        let ok = value.value.starts_with('/')
+            && !value.value.split('/').any(|c| c == ".." || c == ".")
+            && !value.value.contains(['\n', '\0']);
+        if !ok {
+            self.err(
+                value.span,
+                format!("{what} `{}` is not an absolute path", value.value),
+                "write a path that starts with `/` and has no `.` or `..` parts",
+            );
+        }
+    }
+
+    fn exactly_one(&mut self, span: Span, a: (&str, bool), b: (&str, bool), what: &str) {
+        if a.1 == b.1 {
+            let problem = if a.1 { "both" } else { "neither" };
+            self.err(
+                span,
+                format!("{what} has {problem} `{}` and `{}`", a.0, b.0),
+                format!("give exactly one of `{}` and `{}`", a.0, b.0),
+            );
+        }
+    }
+
+    fn duplicates<'a>(&mut self, items: impl IntoIterator<Item = &'a Spanned<String>>, what: &str) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for item in items {
+            if seen.insert(item.value.as_str(), item.span).is_some() {
+                self.err(
+                    item.span,
+                    format!("{what} `{}` is given twice", item.value),
+                    "merge the two entries into one",
+                );
+            }
+        }
+    }
+
+    fn spec(&mut self, spec: &Spec) {
+        self.pattern(
+            &spec.name,
+            &APP_NAME,
+            "name",
+            "use lowercase letters, digits and `-` (at most 63), such as `webapp`",
+        );
+        if Release::parse(&spec.target.cloud_init.value).is_none() {
+            self.err(
+                spec.target.cloud_init.span,
+                format!(
+                    "cloud-init release `{}` is not one ctxgen knows",
+                    spec.target.cloud_init.value
+                ),
+                format!("use one of: {}", Release::known_list()),
+            );
+        }
+        self.host(&spec.host);
+        self.users(spec);
+        self.packages(spec);
+        self.files(&spec.files);
+        self.services(&spec.services);
+        self.commands(&spec.commands);
+        self.volumes(&spec.volumes);
+        if let Some(swap) = &spec.swap {
+            self.pattern(
+                &swap.value.size,
+                &SWAP_SIZE,
+                "swap size",
+                "write a size such as `512M` or `2G`",
+            );
+            self.absolute(&swap.value.path, "swap path");
+        }
+        self.firewall(spec);
+        if let Some(cvmfs) = &spec.cvmfs {
+            self.cvmfs(cvmfs, spec.target.os);
+        }
+        self.output(&spec.output);
+    }
+
+    fn host(&mut self, host: &Host) {
+        if let Some(h) = &host.hostname {
+            self.pattern(
+                h,
+                &HOSTNAME,
+                "hostname",
+                "use letters, digits and `-` (at most 63), such as `web-01`",
+            );
+        }
+        if let Some(f) = &host.fqdn {
+            self.pattern(
+                f,
+                &FQDN,
+                "FQDN",
+                "write a dotted name such as `web-01.example.org`",
+            );
+        }
+        if let Some(t) = &host.timezone {
+            self.pattern(
+                t,
+                &TIMEZONE,
+                "time zone",
+                "use an IANA name such as `Europe/Amsterdam` or `UTC`",
+            );
+        }
+        if let Some(l) = &host.locale {
+            self.pattern(l, &LOCALE, "locale", "use a locale name such as `en_US.UTF-8`");
+        }
+        for s in &host.ntp_servers {
+            let ok =
+                s.value.parse::<IpAddr>().is_ok() || HOSTNAME.is_match(&s.value) || FQDN.is_match(&s.value);
+            if !ok {
+                self.err(
+                    s.span,
+                    format!("`{}` is not a host name or address", s.value),
+                    "write a host name such as `ntp.example.org`",
+                );
+            }
+        }
+    }
+
+    fn users(&mut self, spec: &Spec) {
+        for user in &spec.users {
+            let u = &user.value;
+            self.pattern(
+                &u.name,
+                &USER_NAME,
+                "user name",
+                "use lowercase letters, digits, `_` and `-`, starting with a letter",
+            );
+            if u.name.value == "root" {
+                self.err(
+                    u.name.span,
+                    "the root account cannot be managed as a user",
+                    "use `ssh.permit_root_login` for root; create a named user instead",
+                );
+            }
+            for g in &u.groups {
+                self.pattern(
+                    g,
+                    &USER_NAME,
+                    "group name",
+                    "use lowercase letters, digits, `_` and `-`",
+                );
+            }
+            if let Some(shell) = &u.shell {
+                self.absolute(shell, "shell");
+            }
+            if u.sudo == SudoPolicy::Password {
+                self.diags.push(
+                    Diagnostic::warning(
+                        Code::InvalidValue,
+                        format!("user `{}` has `sudo: password` but no way to set a password", u.name.value),
+                    )
+                    .with_span(user.span)
+                    .with_hint("passwords are locked; use `sudo: nopasswd` or set a password when secrets are available"),
+                );
+            }
+        }
+        self.duplicates(spec.users.iter().map(|u| &u.value.name), "user");
+    }
+
+    fn packages(&mut self, spec: &Spec) {
+        let p = &spec.packages;
+        for name in &p.install {
+            self.pattern(
+                name,
+                &PACKAGE,
+                "package name",
+                "write a package name such as `nginx` (or `nginx=1.26*` on apt)",
+            );
+        }
+        self.duplicates(p.install.iter(), "package");
+        for repo in &p.repositories {
+            let r = &repo.value;
+            self.pattern(
+                &r.name,
+                &REPO_NAME,
+                "repository name",
+                "use letters, digits, `.`, `_` and `-`",
+            );
+            self.pattern(
+                &r.url,
+                &URL,
+                "repository URL",
+                "write an http(s) URL such as `https://nginx.org/packages/debian`",
+            );
+            let os = spec.target.os;
+            if os == Os::Any {
+                self.err(
+                    repo.span,
+                    "repositories need `target.os`",
+                    "set `target.os` so ctxgen knows whether to write apt sources or yum repositories",
+                );
+            }
+            if os.is_apt() && r.suite.is_none() {
+                self.err(
+                    repo.span,
+                    format!("apt repository `{}` has no `suite`", r.name.value),
+                    "add `suite:`, such as `suite: trixie`",
+                );
+            }
+            if os.is_rpm()
+                && let Some(s) = &r.suite
+            {
+                self.err(
+                    s.span,
+                    "`suite` is for apt repositories only",
+                    "remove `suite` (RHEL/Fedora repositories take a `url`)",
+                );
+            }
+            if let Some(s) = &r.suite {
+                self.pattern(
+                    s,
+                    &APT_WORD,
+                    "suite",
+                    "write a suite name such as `trixie` or `stable`",
+                );
+            }
+            for c in &r.components {
+                self.pattern(c, &APT_WORD, "component", "write a component such as `main`");
+            }
+            if let Some(key) = &r.key {
+                self.exactly_one(
+                    key.span,
+                    ("file", key.value.file.is_some()),
+                    ("content", key.value.content.is_some()),
+                    "key",
+                );
+            }
+        }
+        self.duplicates(p.repositories.iter().map(|r| &r.value.name), "repository");
+    }
+
+    fn files(&mut self, files: &[Spanned<FileEntry>]) {
+        for file in files {
+            let f = &file.value;
+            self.absolute(&f.path, "file path");
+            if f.path.value.ends_with('/') {
+                self.err(
+                    f.path.span,
+                    "a file path cannot end with `/`",
+                    "name the file, not its folder",
+                );
+            }
+            self.exactly_one(
+                file.span,
+                ("source", f.source.is_some()),
+                ("content", f.content.is_some()),
+                "file",
+            );
+            if let Some(mode) = &f.mode {
+                self.pattern(
+                    mode,
+                    &MODE,
+                    "mode",
+                    "write an octal string in quotes, such as \"0644\" or \"0600\"",
+                );
+            }
+            if let Some(owner) = &f.owner {
+                self.pattern(
+                    owner,
+                    &OWNER,
+                    "owner",
+                    "write `user:group` or `user`, such as `root:root`",
+                );
+            }
+        }
+        self.duplicates(files.iter().map(|f| &f.value.path), "file path");
+    }
+
+    fn services(&mut self, services: &[Spanned<Service>]) {
+        for service in services {
+            let s = &service.value;
+            self.pattern(
+                &s.name,
+                &UNIT_NAME,
+                "unit name",
+                "write a systemd unit name such as `nginx` or `backup.timer`",
+            );
+            if let Some(unit) = &s.unit {
+                self.exactly_one(
+                    unit.span,
+                    ("source", unit.value.source.is_some()),
+                    ("content", unit.value.content.is_some()),
+                    "unit",
+                );
+            }
+        }
+        self.duplicates(services.iter().map(|s| &s.value.name), "service");
+    }
+
+    fn commands(&mut self, commands: &Commands) {
+        for step in commands.every_boot.iter().chain(&commands.first_boot) {
+            match &step.value {
+                Step::Argv(argv) if argv.first().is_none_or(|a| a.trim().is_empty()) => {
+                    self.err(
+                        step.span,
+                        "a command needs a program name",
+                        "write the program first, such as [systemctl, restart, nginx]",
+                    );
+                }
+                Step::Argv(argv) if argv.iter().any(|a| a.contains('\0')) => {
+                    self.err(
+                        step.span,
+                        "a command argument contains a NUL character",
+                        "remove the NUL character",
+                    );
+                }
+                Step::Shell(s) if s.trim().is_empty() => {
+                    self.err(
+                        step.span,
+                        "the shell step is empty",
+                        "write the shell text, or remove the step",
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn volumes(&mut self, volumes: &[Spanned<Volume>]) {
+        for volume in volumes {
+            let v = &volume.value;
+            self.pattern(
+                &v.device,
+                &DEVICE,
+                "device",
+                "write a device path such as `/dev/vdb`",
+            );
+            self.absolute(&v.mount, "mount point");
+            if v.mount.value == "/" {
+                self.err(
+                    v.mount.span,
+                    "a volume cannot be mounted on `/`",
+                    "mount it on its own folder, such as `/data`",
+                );
+            }
+            if let Some(label) = &v.label {
+                let max = match v.filesystem {
+                    Filesystem::Ext4 => 16,
+                    Filesystem::Xfs => 12,
+                };
+                let ok = !label.value.is_empty()
+                    && label.value.len() <= max
+                    && label
+                        .value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                if !ok {
+                    self.err(
+                        label.span,
+                        format!("`{}` is not a valid {} label", label.value, v.filesystem.as_str()),
+                        format!("use at most {max} letters, digits, `-` or `_`"),
+                    );
+                }
+            }
+            if let Some(uuid) = &v.uuid {
+                self.pattern(
+                    uuid,
+                    &UUID,
+                    "filesystem UUID",
+                    "write a UUID such as `3f0c1b8e-4a52-4c27-9a1e-0d5b2f6c7e8a`",
+                );
+                if v.label.is_some() {
+                    self.err(
+                        uuid.span,
+                        "a volume is mounted by label or by UUID, not both",
+                        "remove `uuid` or `label`",
+                    );
+                }
+                if v.format == FormatPolicy::IfEmpty {
+                    self.err(
+                        uuid.span,
+                        "`uuid` names an existing filesystem, so `format: if_empty` cannot apply",
+                        "use `label` for a volume ctxgen formats",
+                    );
+                }
+            }
+            for o in &v.options {
+                self.pattern(
+                    o,
+                    &MOUNT_OPTION,
+                    "mount option",
+                    "write options such as `defaults`, `nofail`, `noatime`",
+                );
+            }
+        }
+        self.duplicates(volumes.iter().map(|v| &v.value.device), "device");
+        self.duplicates(volumes.iter().map(|v| &v.value.mount), "mount point");
+    }
+
+    fn firewall(&mut self, spec: &Spec) {
+        for rule in &spec.firewall.allow {
+            for cidr in &rule.value.from {
+                if parse_cidr(&cidr.value).is_none() {
+                    self.err(
+                        cidr.span,
+                        format!("`{}` is not a network in CIDR notation", cidr.value),
+                        "write an address with a prefix length, such as `10.0.0.0/8` or `fd00::/8`",
+                    );
+                }
+            }
+        }
+        let backend = spec.firewall.backend;
+        let os = spec.target.os;
+        let clash = match backend {
+            FirewallBackend::Ufw => os.is_rpm(),
+            FirewallBackend::Firewalld => os.is_apt(),
+            _ => false,
+        };
+        if clash {
+            self.diags.push(
+                Diagnostic::warning(
+                    Code::InvalidValue,
+                    format!("firewall backend {backend:?} is unusual on {os:?}"),
+                )
+                .with_hint("leave `backend: auto` unless the images really use this backend"),
+            );
+        }
+    }
+
+    fn cvmfs(&mut self, cvmfs: &Spanned<Cvmfs>, os: Os) {
+        let c = &cvmfs.value;
+        if c.repositories.is_empty() {
+            self.err(
+                cvmfs.span,
+                "cvmfs has no repositories",
+                "list the repositories to mount, such as [atlas.cern.ch]",
+            );
+        }
+        for r in &c.repositories {
+            self.pattern(
+                r,
+                &CVMFS_REPO,
+                "CernVM-FS repository name",
+                "write a repository name such as `sft.cern.ch`",
+            );
+        }
+        self.duplicates(c.repositories.iter(), "repository");
+        let proxy_ok = c.http_proxy.value == "DIRECT"
+            || c.http_proxy
+                .value
+                .split([';', '|'])
+                .all(|p| p == "DIRECT" || PROXY.is_match(p));
+        if !proxy_ok {
+            self.err(
+                c.http_proxy.span,
+                format!("`{}` is not a CernVM-FS proxy list", c.http_proxy.value),
+                "write `DIRECT` or proxies such as `http://squid.example.org:3128`",
+            );
+        }
+        if let Some(q) = &c.quota_mb
+            && q.value < 1000
+        {
+            self.err(
+                q.span,
+                format!("a cache of {} MB is too small for CernVM-FS", q.value),
+                "give at least 1000 MB (4000 or more is usual)",
+            );
+        }
+        if os == Os::Any {
+            self.err(
+                cvmfs.span,
+                "cvmfs needs `target.os`",
+                "set `target.os` so ctxgen knows how to install the CernVM-FS client",
+            );
+        }
+    }
+
+    fn output(&mut self, output: &Output) {
+        if output.format.value == OutputFormat::Multipart {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::Unsupported,
+                    "multipart output is not available in this version of ctxgen",
+                )
+                .with_span(output.format.span)
+                .with_hint("use `format: auto` or `format: cloud-config`"),
+            );
+        }
+        if output.compression.value == Compression::Gzip {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::Unsupported,
+                    "gzip output is not available in this version of ctxgen",
+                )
+                .with_span(output.compression.span)
+                .with_hint("use `compression: auto` or `compression: none`"),
+            );
+        }
+    }
+}
+
+/// Parses `addr/len` into an address and a prefix length valid for its family.
+pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
+    let (addr, len) = s.split_once('/')?;
+    let addr: IpAddr = addr.parse().ok()?;
+    let len: u8 = len.parse().ok()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    (len <= max).then_some((addr, len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs() {
+        assert!(parse_cidr("10.0.0.0/8").is_some());
+        assert!(parse_cidr("fd00::/8").is_some());
+        assert!(parse_cidr("10.0.0.0/33").is_none());
+        assert!(parse_cidr("10.0.0.0").is_none());
+        assert!(parse_cidr("host/8").is_none());
+    }
+
+    #[test]
+    fn patterns() {
+        assert!(MODE.is_match("0644") && MODE.is_match("644") && !MODE.is_match("0958"));
+        assert!(TIMEZONE.is_match("Europe/Amsterdam") && TIMEZONE.is_match("UTC"));
+        assert!(TIMEZONE.is_match("America/Argentina/Buenos_Aires"));
+        assert!(LOCALE.is_match("en_US.UTF-8") && LOCALE.is_match("C.UTF-8"));
+        assert!(FQDN.is_match("web-01.example.org") && !FQDN.is_match("web"));
+        assert!(PACKAGE.is_match("nginx=1.26*") && !PACKAGE.is_match("-rf"));
+    }
+}
