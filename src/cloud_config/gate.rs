@@ -63,6 +63,7 @@ pub fn facts() -> &'static BTreeMap<&'static str, Fact> {
             "package_upgrade",
             "packages",
             "apt",
+            "apt.preserve_sources_list",
             "apt.sources",
             "apt.sources.*",
             "apt.sources.*.source",

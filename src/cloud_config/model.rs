@@ -89,10 +89,20 @@ pub struct User {
     pub ssh_authorized_keys: Vec<String>,
 }
 
-/// `apt`: extra sources.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+/// `apt`: extra sources. The image's own source list is kept as it is.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Apt {
+    pub preserve_sources_list: bool,
     pub sources: IndexMap<String, AptSource>,
+}
+
+impl Default for Apt {
+    fn default() -> Self {
+        Apt {
+            preserve_sources_list: true,
+            sources: IndexMap::new(),
+        }
+    }
 }
 
 /// One apt source (a `.list` file under sources.list.d).

@@ -182,3 +182,227 @@ pub fn compile(spec: &Spec, files: &LocalFiles, sources: &mut Sources) -> Result
         warnings: ctx.diags,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// Compiles `yaml` (a spec) from a temporary folder holding `files`.
+    fn compile_spec(yaml: &str, files: &[(&str, &[u8])]) -> Result<(Value, Provenance), Vec<String>> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (path, bytes) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, bytes).expect("write");
+        }
+        let mut sources = Sources::new();
+        let id = sources.add("spec.yaml", yaml);
+        let messages = |d: Diagnostics| d.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+        let spec = crate::spec::parse(&sources, id).map_err(messages)?;
+        let local = LocalFiles::new(dir.path(), None);
+        let compiled = compile(&spec, &local, &mut sources).map_err(messages)?;
+        Ok((crate::emit::to_value(&compiled.config), compiled.provenance))
+    }
+
+    fn ok(yaml: &str) -> Value {
+        compile_spec(yaml, &[]).expect("spec compiles").0
+    }
+
+    const ALICE: &str = include_str!("../../tests/fixtures/keys/alice_ed25519.pub");
+
+    #[test]
+    fn default_user_remove_without_users_emits_empty_list() {
+        let doc = ok("version: 1\nname: a\nhost: { default_user: remove }\n");
+        assert_eq!(doc["users"], json!([]));
+        let keep = ok("version: 1\nname: a\n");
+        assert!(keep.get("users").is_none());
+    }
+
+    #[test]
+    fn sudo_policies_follow_the_os() {
+        let spec = |os: &str, sudo: &str| {
+            format!(
+                "version: 1\nname: a\ntarget: {{ os: {os} }}\nusers: [{{ name: bob, sudo: {sudo}, groups: [adm] }}]\n"
+            )
+        };
+        let debian = ok(&spec("debian", "password"));
+        assert_eq!(debian["users"][1]["groups"], "adm, sudo");
+        assert_eq!(debian["groups"], json!(["adm", "sudo"]));
+        assert!(debian["users"][1].get("sudo").is_none());
+        assert_eq!(
+            ok(&spec("fedora", "password"))["users"][1]["groups"],
+            "adm, wheel"
+        );
+        assert_eq!(ok(&spec("any", "password"))["users"][1]["sudo"], "ALL=(ALL) ALL");
+        assert_eq!(
+            ok(&spec("any", "nopasswd"))["users"][1]["sudo"],
+            "ALL=(ALL) NOPASSWD:ALL"
+        );
+        assert_eq!(ok(&spec("any", "nopasswd"))["users"][0], "default");
+        assert_eq!(ok(&spec("any", "none"))["users"][1]["lock_passwd"], true);
+    }
+
+    #[test]
+    fn keys_inline_and_from_files_are_checked() {
+        let yaml = format!(
+            "version: 1\nname: a\nusers:\n  - name: bob\n    ssh_keys: [\"{}\", {{ file: k.pub }}]\n",
+            ALICE.trim()
+        );
+        let (doc, _) = compile_spec(&yaml, &[("k.pub", ALICE.as_bytes())]).unwrap();
+        assert_eq!(
+            doc["users"][1]["ssh_authorized_keys"],
+            json!([ALICE.trim(), ALICE.trim()])
+        );
+        let weak = include_bytes!("../../tests/fixtures/keys/weak_rsa2048.pub");
+        let err = compile_spec(&yaml, &[("k.pub", weak)]).unwrap_err();
+        assert_eq!(err, vec!["RSA key of 2048 bits is too short (at least 3072)"]);
+    }
+
+    #[test]
+    fn files_of_spec_users_are_deferred() {
+        let base = "version: 1\nname: a\nusers: [{ name: app }]\nfiles:\n";
+        let doc = ok(&format!(
+            "{base}  - {{ path: /etc/app.env, content: x, owner: \"app:app\", mode: \"600\" }}\n"
+        ));
+        let f = &doc["write_files"][1];
+        assert_eq!(
+            (f["defer"].clone(), f["permissions"].clone()),
+            (json!(true), json!("0600"))
+        );
+        let err = compile_spec(
+            &format!("{base}  - {{ path: /etc/app.env, content: x, owner: app, defer: false }}\n"),
+            &[],
+        )
+        .unwrap_err();
+        assert!(err[0].contains("not deferred"), "{err:?}");
+    }
+
+    #[test]
+    fn templates_render_vars_and_binary_files_stay_exact() {
+        let yaml = "version: 1\nname: a\nvars: { port: 8080 }\nfiles:\n  - { path: /a, content: \"p={{ vars.port }}\", template: true }\n  - { path: /b, source: b.bin }\n";
+        let (doc, _) = compile_spec(yaml, &[("b.bin", &[0, 159, 146, 150])]).unwrap();
+        assert_eq!(doc["write_files"][1]["content"], "p=8080");
+        assert_eq!(doc["write_files"][2]["encoding"], "b64");
+        assert_eq!(doc["write_files"][2]["content"], "AJ+Slg==");
+        let err = compile_spec(&yaml.replace("vars.port", "vars.prot"), &[("b.bin", b"")]).unwrap_err();
+        assert!(err[0].contains("undefined"), "{err:?}");
+    }
+
+    #[test]
+    fn commands_keep_argv_and_order() {
+        let yaml = "version: 1\nname: a\nfirewall: { enabled: false }\ncommands:\n  every_boot: [[sysctl, -w, \"vm.swappiness=10\"]]\n  first_boot: [[echo, \"yes\", \"0644\"], { shell: \"a && b\" }, { script: s.sh }]\n";
+        let (doc, _) = compile_spec(yaml, &[("s.sh", b"echo from script\n")]).unwrap();
+        assert_eq!(
+            doc["bootcmd"],
+            json!(["set -e", ["sysctl", "-w", "vm.swappiness=10"]])
+        );
+        assert_eq!(
+            doc["runcmd"],
+            json!([
+                "set -e",
+                ["echo", "yes", "0644"],
+                ["sh", "-eu", "-c", "a && b"],
+                ["sh", "-eu", "-c", "echo from script\n"]
+            ])
+        );
+    }
+
+    #[test]
+    fn services_reach_the_wanted_state() {
+        let yaml = "version: 1\nname: a\nfirewall: { enabled: false }\nservices:\n  - { name: web, unit: { content: \"[Service]\\nExecStart=/bin/true\\n\" } }\n  - { name: rpcbind, enabled: false, started: false }\n  - { name: backup.timer, started: false }\n";
+        let doc = ok(yaml);
+        assert_eq!(doc["write_files"][1]["path"], "/etc/systemd/system/web.service");
+        let runcmd = doc["runcmd"].as_array().unwrap();
+        assert_eq!(runcmd[1], json!(["systemctl", "daemon-reload"]));
+        assert_eq!(runcmd[2], json!(["systemctl", "enable", "--now", "web.service"]));
+        assert_eq!(runcmd[3][4], "rpcbind.service");
+        assert_eq!(runcmd[4], json!(["systemctl", "enable", "backup.timer"]));
+    }
+
+    #[test]
+    fn firewall_defaults_to_nftables_first_in_runcmd() {
+        let doc = ok("version: 1\nname: a\n");
+        assert_eq!(doc["packages"], json!(["nftables"]));
+        assert_eq!(doc["runcmd"][1], json!(["systemctl", "daemon-reload"]));
+        assert_eq!(
+            doc["runcmd"][2],
+            json!(["systemctl", "enable", "ctxgen-firewall.service"])
+        );
+        let ufw = ok(
+            "version: 1\nname: a\ntarget: { os: ubuntu }\nfirewall: { allow: [{ port: \"8000-8100\", protocol: udp, from: [\"10.0.0.0/8\"] }] }\n",
+        );
+        let runcmd = ufw["runcmd"].as_array().unwrap();
+        assert!(runcmd.contains(&json!([
+            "ufw",
+            "allow",
+            "proto",
+            "udp",
+            "from",
+            "10.0.0.0/8",
+            "to",
+            "any",
+            "port",
+            "8000:8100"
+        ])));
+        assert_eq!(runcmd.last(), Some(&json!(["ufw", "--force", "enable"])));
+    }
+
+    #[test]
+    fn volumes_and_swap() {
+        let doc = ok(
+            "version: 1\nname: a\nvolumes: [{ device: /dev/vdb, mount: /data, label: data, format: if_empty }]\nswap: { size: 2G }\n",
+        );
+        let step = doc["bootcmd"][1].as_array().unwrap();
+        assert_eq!(
+            &step[4..],
+            &json!([
+                "ctxgen-volume",
+                "/dev/vdb",
+                "ext4",
+                "if_empty",
+                "data",
+                "LABEL=data",
+                "/data",
+                "defaults,nofail"
+            ])
+            .as_array()
+            .unwrap()[..]
+        );
+        assert_eq!(
+            doc["swap"],
+            json!({"filename": "/swap.img", "size": "2G", "maxsize": "2G"})
+        );
+    }
+
+    #[test]
+    fn repositories_embed_their_keys() {
+        let key = "-----BEGIN PGP PUBLIC KEY BLOCK-----\nabc\n-----END PGP PUBLIC KEY BLOCK-----\n";
+        let yaml = "version: 1\nname: a\ntarget: { os: debian }\npackages:\n  repositories: [{ name: nginx, url: \"https://nginx.org/packages/debian\", suite: trixie, components: [nginx], key: { file: k.asc } }]\n";
+        let (doc, _) = compile_spec(yaml, &[("k.asc", key.as_bytes())]).unwrap();
+        assert_eq!(
+            doc["apt"]["sources"]["nginx"]["source"],
+            "deb [signed-by=/etc/apt/keyrings/ctxgen-nginx.asc] https://nginx.org/packages/debian trixie nginx"
+        );
+        assert_eq!(doc["apt"]["preserve_sources_list"], true);
+        let rpm = yaml
+            .replace("os: debian", "os: rhel")
+            .replace(" suite: trixie, components: [nginx],", "");
+        let (doc, _) = compile_spec(&rpm, &[("k.asc", key.as_bytes())]).unwrap();
+        assert_eq!(
+            doc["yum_repos"]["nginx"]["gpgkey"],
+            "file:///etc/pki/rpm-gpg/ctxgen-nginx"
+        );
+        let private = key.replace("PUBLIC", "PRIVATE");
+        assert!(compile_spec(yaml, &[("k.asc", private.as_bytes())]).is_err());
+    }
+
+    #[test]
+    fn provenance_points_at_the_spec() {
+        let yaml = "version: 1\nname: a\nfiles:\n  - { path: /x, content: y }\n";
+        let (_, prov) = compile_spec(yaml, &[]).unwrap();
+        let span = prov.locate("/write_files/1/content").expect("located");
+        assert_eq!(&yaml[span.start..span.start + 1], "{");
+        assert!(prov.locate("/nothing").is_none());
+    }
+}

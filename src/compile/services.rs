@@ -20,7 +20,7 @@ const UNIT_SUFFIXES: &[&str] = &[
 
 /// Stop and disable a unit; a unit that does not exist is already as wanted.
 const DISABLE_SCRIPT: &str = "systemctl disable --now -- \"$1\" 2>/dev/null || \
-     [ \"$(systemctl show -P LoadState -- \"$1\")\" = not-found ]";
+     [ \"$(systemctl show --property=LoadState --value -- \"$1\")\" = not-found ]";
 
 /// The full unit name of `name`.
 pub(super) fn unit_name(name: &str) -> String {
