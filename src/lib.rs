@@ -83,9 +83,13 @@ pub struct Artifact {
 /// `sources`, so every diagnostic can be rendered). On failure, every error found is
 /// returned, located.
 pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Result<Artifact, Diagnostics> {
-    let parsed = spec::parse(sources, spec)?;
+    let spec::Parsed {
+        spec: parsed,
+        mut warnings,
+    } = spec::parse(sources, spec)?;
     let files = LocalFiles::new(&options.base_dir, options.files_root.clone());
     let compiled = compile::compile(&parsed, &files, sources)?;
+    warnings.extend(compiled.warnings.0);
     let json = emit::to_value(&compiled.config);
     let oldest = Release::parse(&parsed.target.cloud_init.value).unwrap_or(Release::OLDEST);
     let gate = cloud_config::check(&json, oldest, &|p| compiled.provenance.locate(p));
@@ -103,6 +107,6 @@ pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Res
         yaml,
         json,
         provenance: compiled.provenance,
-        warnings: compiled.warnings,
+        warnings,
     })
 }

@@ -46,7 +46,6 @@ pub fn facts() -> &'static BTreeMap<&'static str, Fact> {
             "ntp",
             "ntp.enabled",
             "ntp.servers",
-            "groups",
             "users",
             "users[].name",
             "users[].gecos",

@@ -17,8 +17,6 @@ pub struct CloudConfig {
     pub locale: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ntp: Option<Ntp>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub groups: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub users: Option<Vec<UserEntry>>,
     #[serde(skip_serializing_if = "Option::is_none")]

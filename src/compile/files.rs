@@ -103,16 +103,25 @@ fn normalize_mode(mode: &str) -> String {
     format!("{mode:0>4}")
 }
 
-/// Chooses the smallest encoding that carries the bytes exactly. Plain text is used
-/// for UTF-8 content unless an encoding is clearly smaller.
+/// Bytes an encoding must save before readable text gives way to it: reviewing and
+/// diffing user-data matters more than a few hundred bytes.
+const WORTH_ENCODING: usize = 1024;
+
+/// Chooses the encoding that carries the bytes exactly: UTF-8 text stays plain unless
+/// an encoding is clearly smaller (by [`WORTH_ENCODING`] bytes and a quarter); other
+/// bytes take the smaller of b64 and gz+b64.
 pub(super) fn encode(bytes: &[u8]) -> (Option<Encoding>, String) {
     let b64 = base64::engine::general_purpose::STANDARD;
     let gz = gzip(bytes);
     let plain_len = std::str::from_utf8(bytes).ok().map(plain_cost);
     let b64_len = bytes.len().div_ceil(3) * 4;
     let gz_len = gz.len().div_ceil(3) * 4;
+    let clearly_smaller = |p: usize| {
+        let best = b64_len.min(gz_len);
+        best + WORTH_ENCODING <= p && best * 4 <= p * 3
+    };
     match plain_len {
-        Some(p) if p <= b64_len.min(gz_len) => (None, String::from_utf8_lossy(bytes).into_owned()),
+        Some(p) if !clearly_smaller(p) => (None, String::from_utf8_lossy(bytes).into_owned()),
         _ if gz_len < b64_len => (Some(Encoding::GzipBase64), b64.encode(gz)),
         _ => (Some(Encoding::Base64), b64.encode(bytes)),
     }
@@ -147,6 +156,8 @@ mod tests {
             encode(b"server_name example.org;\n"),
             (None, "server_name example.org;\n".into())
         );
+        let page = "<p>hello</p>\n".repeat(60);
+        assert_eq!(encode(page.as_bytes()).0, None, "a small page stays readable");
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! allowed, SSH open unless closed, the listed ports and sources open.
 //!
 //! Backends: nftables (a ruleset in its own table, loaded by a small unit that starts
-//! before the network on every boot), ufw, or firewalld (zone `drop` plus rules). The
-//! first boot turns the firewall on first thing in its boot commands.
+//! before the network on every boot, and on first boot by an early boot step as soon
+//! as `nft` exists — before packages are installed and start services), ufw, or
+//! firewalld (zone `drop` plus rules), turned on first thing in the first boot's
+//! commands.
 
 use std::fmt::Write;
 
@@ -13,6 +15,9 @@ use crate::spec::parse_cidr;
 use crate::spec::{AllowRule, FirewallBackend, Os, PortRange};
 
 const RULESET_PATH: &str = "/etc/ctxgen/firewall.nft";
+/// Loads the ruleset given as `$1` when `nft` is installed; on an image without it,
+/// the unit installed after the packages takes over.
+const EARLY_LOAD: &str = "if command -v nft >/dev/null 2>&1; then printf '%s' \"$1\" | nft -f /dev/stdin; fi";
 const UNIT: &str = "ctxgen-firewall.service";
 
 /// The backend `auto` means on each OS family.
@@ -48,6 +53,10 @@ pub(super) fn compile(ctx: &mut Ctx) {
         FirewallBackend::Nftables | FirewallBackend::Auto => {
             ctx.need_package("nftables");
             let ruleset = nftables(&ctx.spec.name.value, fw.allow_ssh, &rules);
+            ctx.bootcmd(
+                Command::argv(["sh", "-c", EARLY_LOAD, "ctxgen-firewall", &ruleset]),
+                span,
+            );
             ctx.write_file(root_file(RULESET_PATH, ruleset, "0600"), span);
             ctx.write_file(
                 root_file(&format!("/etc/systemd/system/{UNIT}"), unit(), "0644"),
@@ -189,6 +198,8 @@ fn firewalld(allow_ssh: bool, rules: &[&AllowRule]) -> Vec<Command> {
         Command::argv(["firewall-offline-cmd", "--set-default-zone=drop"]),
         // ICMPv6 carries neighbour discovery: without it IPv6 stops working.
         Command::argv(["firewall-offline-cmd", zone, "--add-protocol=ipv6-icmp"]),
+        // Replies to the DHCPv6 client, as the nftables ruleset allows them.
+        Command::argv(["firewall-offline-cmd", zone, "--add-service=dhcpv6-client"]),
     ];
     if allow_ssh {
         cmds.push(Command::argv(["firewall-offline-cmd", zone, "--add-service=ssh"]));

@@ -1,5 +1,8 @@
 //! `users`: accounts with locked passwords, groups, sudo policy, shells and checked SSH
 //! keys; `host.default_user` decides whether the image's default user is created.
+//! Groups a user joins are created by cloud-init when missing; listing them under
+//! cloud-init's top-level `groups` would make it warn about every group that exists
+//! already (and `cloud-init status` report "degraded" from 23.4 on).
 
 use super::Ctx;
 use crate::cloud_config::{User, UserEntry};
@@ -24,14 +27,23 @@ fn sudo_group(os: Os) -> Option<&'static str> {
 pub(super) fn compile(ctx: &mut Ctx) {
     let spec = ctx.spec;
     let mut entries = Vec::new();
-    if spec.host.default_user == DefaultUser::Keep {
-        if spec.users.is_empty() {
-            // No `users` key at all: cloud-init creates the default user by itself.
+    match (spec.host.default_user, spec.users.is_empty()) {
+        // No `users` key at all: cloud-init creates the default user by itself.
+        (DefaultUser::Keep, true) => return,
+        (DefaultUser::Keep, false) => entries.push(UserEntry::Default),
+        (DefaultUser::Remove, true) => {
+            ctx.error(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    "`default_user: remove` with no `users` leaves no account to log in with",
+                )
+                .with_span(ctx.spec_span())
+                .with_hint("add a user under `users:`, or keep the default user"),
+            );
             return;
         }
-        entries.push(UserEntry::Default);
+        (DefaultUser::Remove, false) => {}
     }
-    let mut groups: Vec<String> = Vec::new();
     for user in &spec.users {
         let u = &user.value;
         let mut member_of: Vec<String> = u.groups.iter().map(|g| g.value.clone()).collect();
@@ -46,11 +58,6 @@ pub(super) fn compile(ctx: &mut Ctx) {
             }
             (SudoPolicy::Password, None) => Some(PASSWORD_RULE.to_string()),
         };
-        for g in &member_of {
-            if !groups.contains(g) {
-                groups.push(g.clone());
-            }
-        }
         let keys = authorized_keys(ctx, &user.value.ssh_keys);
         ctx.prov.record(format!("/users/{}", entries.len()), user.span);
         entries.push(UserEntry::User(Box::new(User {
@@ -63,10 +70,6 @@ pub(super) fn compile(ctx: &mut Ctx) {
             ssh_authorized_keys: keys,
         })));
     }
-    if !groups.is_empty() {
-        ctx.prov.record("/groups", ctx.spec_span());
-    }
-    ctx.out.groups = groups;
     ctx.prov.record("/users", ctx.spec_span());
     ctx.out.users = Some(entries);
 }

@@ -7,7 +7,8 @@
 
 use super::Ctx;
 use crate::cloud_config::{Command, SwapFile};
-use crate::spec::FormatPolicy;
+use crate::diag::{Code, Diagnostic};
+use crate::spec::{Filesystem, FormatPolicy};
 
 /// The step's shell text: a constant; every value is passed as an argument.
 const VOLUME_SCRIPT: &str = include_str!("../../templates/volume.sh");
@@ -25,6 +26,18 @@ pub(super) fn compile(ctx: &mut Ctx) {
             FormatPolicy::Never => "never",
             FormatPolicy::IfEmpty => "if_empty",
         };
+        if v.format == FormatPolicy::IfEmpty && v.filesystem == Filesystem::Xfs {
+            ctx.error(
+                Diagnostic::warning(
+                    Code::InvalidValue,
+                    "formatting as xfs needs mkfs.xfs in the image",
+                )
+                .with_span(volume.span)
+                .with_hint(
+                    "the volume step runs before packages are installed: use an image with xfsprogs, or ext4",
+                ),
+            );
+        }
         let options: Vec<&str> = v.options.iter().map(|o| o.value.as_str()).collect();
         let cmd = Command::argv([
             "sh",

@@ -19,16 +19,56 @@ use crate::source::{self, FileId, Sources, Span, Spanned};
 /// The spec versions this ctxgen reads.
 pub const SUPPORTED_VERSIONS: &[u64] = &[1];
 
-/// Only the `version` field, read before anything else.
+/// The fields read before anything else: `version`, and the sections of spec
+/// version 1 that this ctxgen does not compile yet (so that they get a clear error
+/// instead of "unknown field").
 #[derive(Deserialize)]
-struct VersionProbe {
+struct Probe {
     version: Option<Spanned<serde_json::Value>>,
+    secrets: Option<Spanned<serde::de::IgnoredAny>>,
+    runtime_secrets: Option<Spanned<serde::de::IgnoredAny>>,
+    config_management: Option<Spanned<serde::de::IgnoredAny>>,
+    roles: Option<Spanned<serde::de::IgnoredAny>>,
+    instances: Option<Spanned<serde::de::IgnoredAny>>,
+}
+
+/// A parsed spec and the warnings its checks found.
+#[derive(Debug)]
+pub struct Parsed {
+    pub spec: Spec,
+    pub warnings: Diagnostics,
 }
 
 /// Parses and validates file `id` as a spec. All value errors are collected.
-pub fn parse(sources: &Sources, id: FileId) -> Result<Spec, Diagnostics> {
+pub fn parse(sources: &Sources, id: FileId) -> Result<Parsed, Diagnostics> {
     let one = |d: Diagnostic| Diagnostics(vec![d]);
-    let probe: VersionProbe = source::parse(sources, id).map_err(one)?;
+    let probe: Probe = source::parse(sources, id).map_err(one)?;
+    let later = [
+        ("secrets", &probe.secrets),
+        ("runtime_secrets", &probe.runtime_secrets),
+        ("config_management", &probe.config_management),
+        ("roles", &probe.roles),
+        ("instances", &probe.instances),
+    ];
+    let unsupported: Vec<Diagnostic> = later
+        .iter()
+        .filter_map(|(name, field)| {
+            field.as_ref().map(|f| {
+                Diagnostic::error(
+                    Code::Unsupported,
+                    format!("`{name}` is part of spec version 1 but not available in this version of ctxgen"),
+                )
+                .with_span(f.span)
+                .with_hint(format!(
+                    "remove `{name}` for now; ctxgen {} compiles the other sections",
+                    env!("CARGO_PKG_VERSION")
+                ))
+            })
+        })
+        .collect();
+    if !unsupported.is_empty() {
+        return Err(Diagnostics(unsupported));
+    }
     match probe.version {
         None => {
             return Err(one(Diagnostic::error(
@@ -50,5 +90,12 @@ pub fn parse(sources: &Sources, id: FileId) -> Result<Spec, Diagnostics> {
     }
     let spec: Spec = source::parse(sources, id).map_err(one)?;
     let diags = validate::validate(&spec);
-    if diags.has_errors() { Err(diags) } else { Ok(spec) }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(Parsed {
+            spec,
+            warnings: diags,
+        })
+    }
 }

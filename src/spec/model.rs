@@ -245,7 +245,7 @@ impl JsonSchema for KeyRef {
         json_schema!({
             "description": "An SSH public key line (`ssh-ed25519 AAAA... comment`) or `{ file: path }` naming a public key file next to the spec.",
             "oneOf": [
-                { "type": "string", "pattern": "^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa|sk-ssh-ed25519@openssh.com|sk-ecdsa-sha2-nistp256@openssh.com) " },
+                { "type": "string", "pattern": "(^|\\s)(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]" },
                 { "type": "object", "additionalProperties": false, "required": ["file"],
                   "properties": { "file": { "type": "string", "description": "Path of a public key file, relative to the spec's folder." } } }
             ]
