@@ -10,7 +10,7 @@ use std::fmt;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
 
-use crate::source::{Sources, Span};
+use crate::source::{Sources, Span, floor_char_boundary};
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -154,8 +154,9 @@ impl Diagnostic {
         let file = self.span.and_then(|s| sources.get(s.file).map(|f| (s, f)));
         let mut groups = vec![match file {
             Some((span, f)) => {
-                let start = span.start.min(f.text.len());
-                let end = span.end.clamp(start, f.text.len());
+                // A span that ends inside a character would make the renderer panic.
+                let start = floor_char_boundary(&f.text, span.start);
+                let end = floor_char_boundary(&f.text, span.end.max(start));
                 title.element(
                     Snippet::source(f.text.as_str())
                         .path(f.name.as_str())

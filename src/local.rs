@@ -24,8 +24,11 @@ impl LocalFiles {
     /// Paths resolve against `base` (the spec's folder) and may not leave `root`
     /// (the same folder unless `--files-dir` widens it). `root` must contain `base`.
     pub fn new(base: impl Into<PathBuf>, root: Option<PathBuf>) -> Self {
-        let base = base.into();
-        let root = root.unwrap_or_else(|| base.clone());
+        // Absolute first: `..` in a path relative to "." must climb out of the current
+        // folder, not vanish.
+        let absolute = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
+        let base = absolute(base.into());
+        let root = root.map_or_else(|| base.clone(), absolute);
         LocalFiles { base, root }
     }
 
@@ -162,5 +165,38 @@ mod tests {
         }
         let wide = LocalFiles::new(&spec_dir, Some(dir.path().to_path_buf()));
         assert_eq!(wide.read(&sp("../secret.txt")).unwrap(), b"no");
+    }
+
+    #[test]
+    fn relative_folders_keep_their_parent_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec_dir = dir.path().join("spec");
+        std::fs::create_dir(&spec_dir).unwrap();
+        std::fs::write(dir.path().join("x"), "outer").unwrap();
+        std::fs::write(spec_dir.join("x"), "inner").unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        let rel_spec = pathdiff(&spec_dir, &cwd);
+        let files = LocalFiles::new(&rel_spec, None);
+        assert!(
+            files.read(&sp("../x")).is_err(),
+            "`..` must not resolve inside the spec folder"
+        );
+        let wide = LocalFiles::new(&rel_spec, Some(rel_spec.join("..")));
+        assert_eq!(wide.read(&sp("../x")).unwrap(), b"outer");
+    }
+
+    /// `target` relative to `from` (both absolute), with `..` steps.
+    fn pathdiff(target: &Path, from: &Path) -> PathBuf {
+        let t: Vec<_> = target.components().collect();
+        let f: Vec<_> = from.components().collect();
+        let common = t.iter().zip(&f).take_while(|(a, b)| a == b).count();
+        let mut out = PathBuf::new();
+        for _ in common..f.len() {
+            out.push("..");
+        }
+        for c in &t[common..] {
+            out.push(c.as_os_str());
+        }
+        out
     }
 }

@@ -37,7 +37,7 @@ pub(super) fn compile(ctx: &mut Ctx) {
     }
     let span = ctx.spec_span();
     let rules: Vec<&AllowRule> = fw.allow.iter().map(|r| &r.value).collect();
-    match backend(fw.backend, ctx.os) {
+    match backend(fw.backend.value, ctx.os) {
         FirewallBackend::Ufw => {
             ctx.need_package("ufw");
             for cmd in ufw(fw.allow_ssh, &rules) {

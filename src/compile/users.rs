@@ -95,10 +95,8 @@ fn authorized_keys(ctx: &mut Ctx, refs: &[Spanned<KeyRef>]) -> Vec<String> {
                 };
                 let id = ctx.sources.add(path.value.clone(), text.clone());
                 if text.contains("PRIVATE KEY") {
-                    ctx.error(key_error(
-                        &crate::sshkey::KeyProblem::Private,
-                        Span::whole(id, text.len()),
-                    ));
+                    let span = ctx.sources.begin_line(Span::whole(id, text.len()));
+                    ctx.error(key_error(&crate::sshkey::KeyProblem::Private, span));
                     continue;
                 }
                 let mut offset = 0;
@@ -131,6 +129,13 @@ fn authorized_keys(ctx: &mut Ctx, refs: &[Spanned<KeyRef>]) -> Vec<String> {
 fn checked(ctx: &mut Ctx, line: &str, span: Span) -> Option<String> {
     match crate::sshkey::check(line) {
         Ok(()) => Some(line.trim().to_string()),
+        Err(problem @ crate::sshkey::KeyProblem::Private) => {
+            // Point at the BEGIN line only: a snippet of the whole block would print
+            // the private key.
+            let span = ctx.sources.begin_line(span);
+            ctx.error(key_error(&problem, span));
+            None
+        }
         Err(problem) => {
             ctx.error(key_error(&problem, span));
             None

@@ -85,7 +85,11 @@ pub fn parse(sources: &Sources, id: FileId) -> Result<Parsed, Diagnostics> {
                 format!("unsupported spec version {}", v.value),
             )
             .with_span(v.span)
-            .with_hint("this ctxgen reads `version: 1`")));
+            .with_hint(if v.value.as_str() == Some("1") {
+                "write the number without quotes: `version: 1`"
+            } else {
+                "this ctxgen reads `version: 1`"
+            })));
         }
     }
     let spec: Spec = source::parse(sources, id).map_err(one)?;

@@ -548,7 +548,7 @@ pub struct Firewall {
     pub enabled: bool,
     /// `auto` picks nftables (debian, any), ufw (ubuntu) or firewalld (rhel, fedora).
     #[serde(default)]
-    pub backend: FirewallBackend,
+    pub backend: Spanned<FirewallBackend>,
     /// Keep SSH (tcp/22) open from anywhere. Default true.
     #[serde(default = "yes")]
     pub allow_ssh: bool,
@@ -561,7 +561,7 @@ impl Default for Firewall {
     fn default() -> Self {
         Firewall {
             enabled: true,
-            backend: FirewallBackend::Auto,
+            backend: Spanned::default(),
             allow_ssh: true,
             allow: Vec::new(),
         }

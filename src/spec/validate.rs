@@ -53,10 +53,11 @@ re!(DEVICE, r"^/dev/[A-Za-z0-9/_.:-]+$");
 re!(PROXY, r"^http://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$");
 re!(MOUNT_OPTION, r"^[A-Za-z0-9_.=,:@/+-]+$");
 
-/// Collects every value error of `spec`.
+/// Collects every value error of `spec`, in the order they appear in the file.
 pub fn validate(spec: &Spec) -> Diagnostics {
     let mut v = Validator::default();
     v.spec(spec);
+    v.diags.0.sort_by_key(|d| d.span.map(|s| (s.file, s.start)));
     v.diags
 }
 
@@ -98,13 +99,18 @@ impl Validator {
     }
 
     fn exactly_one(&mut self, span: Span, a: (&str, bool), b: (&str, bool), what: &str) {
-        if a.1 == b.1 {
-            let problem = if a.1 { "both" } else { "neither" };
-            self.err(
+        match (a.1, b.1) {
+            (true, true) => self.err(
                 span,
-                format!("{what} has {problem} `{}` and `{}`", a.0, b.0),
-                format!("give exactly one of `{}` and `{}`", a.0, b.0),
-            );
+                format!("{what} has both `{}` and `{}`", a.0, b.0),
+                format!("keep one of `{}` and `{}`, and remove the other", a.0, b.0),
+            ),
+            (false, false) => self.err(
+                span,
+                format!("{what} has neither `{}` nor `{}`", a.0, b.0),
+                format!("add `{}` (a local file) or `{}` (the text itself)", a.0, b.0),
+            ),
+            _ => {}
         }
     }
 
@@ -163,12 +169,12 @@ impl Validator {
 
     fn host(&mut self, host: &Host) {
         if let Some(h) = &host.hostname {
-            self.pattern(
-                h,
-                &HOSTNAME,
-                "hostname",
-                "use letters, digits and `-` (at most 63), such as `web-01`",
-            );
+            let hint = if h.value.contains('.') {
+                "the hostname is the short name only, such as `web-01`; put the dotted name in `fqdn`"
+            } else {
+                "use letters, digits and `-` (at most 63), such as `web-01`"
+            };
+            self.pattern(h, &HOSTNAME, "hostname", hint);
         }
         if let Some(f) = &host.fqdn {
             self.pattern(
@@ -308,7 +314,7 @@ impl Validator {
                     key.span,
                     ("file", key.value.file.is_some()),
                     ("content", key.value.content.is_some()),
-                    "key",
+                    &format!("the key of repository `{}`", r.name.value),
                 );
             }
         }
@@ -330,7 +336,7 @@ impl Validator {
                 file.span,
                 ("source", f.source.is_some()),
                 ("content", f.content.is_some()),
-                "file",
+                &format!("file `{}`", f.path.value),
             );
             if let Some(mode) = &f.mode {
                 self.pattern(
@@ -366,7 +372,7 @@ impl Validator {
                     unit.span,
                     ("source", unit.value.source.is_some()),
                     ("content", unit.value.content.is_some()),
-                    "unit",
+                    &format!("the unit of service `{}`", s.name.value),
                 );
             }
         }
@@ -424,17 +430,24 @@ impl Validator {
                     Filesystem::Ext4 => 16,
                     Filesystem::Xfs => 12,
                 };
-                let ok = !label.value.is_empty()
-                    && label.value.len() <= max
-                    && label
-                        .value
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-                if !ok {
+                let fs = v.filesystem.as_str();
+                let hint = format!("use at most {max} letters, digits, `-` or `_`");
+                let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+                if label.value.is_empty() || !label.value.chars().all(allowed) {
                     self.err(
                         label.span,
-                        format!("`{}` is not a valid {} label", label.value, v.filesystem.as_str()),
-                        format!("use at most {max} letters, digits, `-` or `_`"),
+                        format!("`{}` is not a valid {fs} label", label.value),
+                        hint,
+                    );
+                } else if label.value.len() > max {
+                    self.err(
+                        label.span,
+                        format!(
+                            "{fs} label `{}` is {} characters long; {fs} allows {max}",
+                            label.value,
+                            label.value.len()
+                        ),
+                        hint,
                     );
                 }
             }
@@ -485,7 +498,7 @@ impl Validator {
                 }
             }
         }
-        let backend = spec.firewall.backend;
+        let backend = spec.firewall.backend.value;
         let os = spec.target.os;
         let clash = match backend {
             FirewallBackend::Ufw => os.is_rpm(),
@@ -498,6 +511,7 @@ impl Validator {
                     Code::InvalidValue,
                     format!("firewall backend {backend:?} is unusual on {os:?}"),
                 )
+                .with_span(spec.firewall.backend.span)
                 .with_hint("leave `backend: auto` unless the images really use this backend"),
             );
         }

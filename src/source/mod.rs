@@ -14,6 +14,11 @@ use serde::{Deserialize, Deserializer};
 
 use crate::diag::{Code, Diagnostic};
 
+mod errors;
+
+pub use errors::did_you_mean;
+use errors::{diagnostic_of, has_content};
+
 /// Identifies one text registered in [`Sources`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId(u32);
@@ -78,6 +83,21 @@ impl Sources {
         self.files.get(id.0 as usize)
     }
 
+    /// The part of `span` on the line that holds `-----BEGIN` (or its first line), so a
+    /// diagnostic about a key block shows one line of it, never the key material.
+    pub fn begin_line(&self, span: Span) -> Span {
+        let Some(file) = self.get(span.file) else {
+            return span;
+        };
+        let start = floor_char_boundary(&file.text, span.start);
+        let end = floor_char_boundary(&file.text, span.end.max(start));
+        let inside = &file.text[start..end];
+        let line_start = inside.find("-----BEGIN").unwrap_or(0);
+        let rest = &inside[line_start..];
+        let line_end = rest.find('\n').unwrap_or(rest.len());
+        Span::new(span.file, start + line_start, start + line_start + line_end)
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, id: FileId, offset: usize) -> (usize, usize) {
         let Some(file) = self.get(id) else {
@@ -92,10 +112,19 @@ impl Sources {
     }
 }
 
-fn floor_char_boundary(text: &str, offset: usize) -> usize {
+pub(crate) fn floor_char_boundary(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
+    }
+    offset
+}
+
+/// The first char boundary at or after `offset` (at most the text's length).
+fn ceil_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset += 1;
     }
     offset
 }
@@ -208,14 +237,19 @@ fn options() -> serde_saphyr::Options {
 /// Deserializes file `id` of `sources` as one YAML document into `T`.
 ///
 /// Every failure (syntax, duplicate key, unknown field, wrong type, alias bomb) comes
-/// back as one located diagnostic.
+/// back as one located diagnostic with a fix hint.
 pub fn parse<T: DeserializeOwned>(sources: &Sources, id: FileId) -> Result<T, Diagnostic> {
     let Some(file) = sources.get(id) else {
         return Err(Diagnostic::error(Code::Io, "internal: unknown source file"));
     };
-    if file.text.trim().is_empty() {
+    if !has_content(&file.text) {
+        let what = if file.text.trim().is_empty() {
+            "is empty"
+        } else {
+            "has only comments"
+        };
         return Err(
-            Diagnostic::error(Code::SpecShape, format!("`{}` is empty", file.name))
+            Diagnostic::error(Code::SpecShape, format!("`{}` {what}", file.name))
                 .with_span(Span::new(id, 0, 0))
                 .with_hint("a spec needs at least `version: 1` and `name: <name>`"),
         );
@@ -225,160 +259,9 @@ pub fn parse<T: DeserializeOwned>(sources: &Sources, id: FileId) -> Result<T, Di
         .map_err(|e| diagnostic_of(&e, id, &file.text))
 }
 
-/// Turns a YAML library error into a located diagnostic with a fix hint.
-fn diagnostic_of(err: &serde_saphyr::Error, id: FileId, text: &str) -> Diagnostic {
-    use serde_saphyr::Error as E;
-    let err = err.without_snippet();
-    let span = err.location().filter(|l| l.line() > 0).map(|l| {
-        let start = offset_of(text, l.line() as usize, l.column() as usize);
-        let len = usize::try_from(l.span().byte_len().unwrap_or(0))
-            .unwrap_or(0)
-            .min(text.len() - start);
-        Span::new(id, start, start + len.max(1).min(text.len() - start))
-    });
-    let (code, message, hint) = match err {
-        E::SerdeUnknownField { field, expected, .. } => (
-            Code::SpecShape,
-            format!("unknown field `{field}`"),
-            Some(unknown_field_hint(field, expected)),
-        ),
-        E::SerdeMissingField { field, .. } => (
-            Code::SpecShape,
-            format!("missing field `{field}`"),
-            Some(format!("add `{field}:` here")),
-        ),
-        E::SerdeUnknownVariant {
-            variant, expected, ..
-        } => (
-            Code::SpecShape,
-            format!("unknown value `{variant}`"),
-            Some(one_of_hint(variant, expected)),
-        ),
-        E::DuplicateMappingKey { key, .. } => (
-            Code::YamlSyntax,
-            format!(
-                "duplicate key{}",
-                key.as_deref().map(|k| format!(" `{k}`")).unwrap_or_default()
-            ),
-            Some("each key may appear once in a mapping; merge the two entries".to_string()),
-        ),
-        E::Budget { .. }
-        | E::AliasReplayLimitExceeded { .. }
-        | E::AliasExpansionLimitExceeded { .. }
-        | E::AliasReplayStackDepthExceeded { .. }
-        | E::AliasReplayCounterOverflow { .. } => (
-            Code::YamlSyntax,
-            "the document expands too far (anchors and aliases, or nesting)".to_string(),
-            Some("write the values out instead of repeating them through aliases".to_string()),
-        ),
-        other => {
-            let raw = other.to_string();
-            let message = strip_location(&raw);
-            let code = if is_syntax(other) {
-                Code::YamlSyntax
-            } else {
-                Code::SpecShape
-            };
-            let hint = if message.contains("tab") {
-                Some("YAML indents with spaces only; replace the tab with spaces".to_string())
-            } else {
-                None
-            };
-            (code, message, hint)
-        }
-    };
-    let mut d = Diagnostic::error(code, message);
-    if let Some(span) = span {
-        d = d.with_span(span);
-    }
-    if let Some(hint) = hint {
-        d = d.with_hint(hint);
-    }
-    d
-}
-
-fn is_syntax(err: &serde_saphyr::Error) -> bool {
-    use serde_saphyr::Error as E;
-    !matches!(
-        err,
-        E::SerdeInvalidType { .. }
-            | E::SerdeInvalidValue { .. }
-            | E::SerdeInvalidLength { .. }
-            | E::Message { .. }
-            | E::InvalidScalar { .. }
-            | E::NullIntoString { .. }
-            | E::Unexpected { .. }
-    )
-}
-
-/// The library's messages start with "error: line L column C: "; we print our own
-/// location, so the prefix goes.
-fn strip_location(raw: &str) -> String {
-    let mut s = raw.trim();
-    s = s.strip_prefix("error: ").unwrap_or(s);
-    if let Some(rest) = s.strip_prefix("line ")
-        && let Some(i) = rest.find(": ")
-        && rest[..i]
-            .split(' ')
-            .next()
-            .is_some_and(|n| n.parse::<u64>().is_ok())
-    {
-        s = &rest[i + 2..];
-    }
-    if let Some(i) = s.find(" at line ") {
-        s = &s[..i];
-    }
-    s.lines().next().unwrap_or(s).trim().to_string()
-}
-
-fn unknown_field_hint(field: &str, expected: &[&str]) -> String {
-    match did_you_mean(field, expected.iter().copied()) {
-        Some(best) => format!("did you mean `{best}`?"),
-        None if expected.is_empty() => "this mapping takes no fields".to_string(),
-        None => format!("expected one of: {}", expected.join(", ")),
-    }
-}
-
-fn one_of_hint(value: &str, expected: &[&str]) -> String {
-    match did_you_mean(value, expected.iter().copied()) {
-        Some(best) => format!("did you mean `{best}`? (one of: {})", expected.join(", ")),
-        None => format!("use one of: {}", expected.join(", ")),
-    }
-}
-
-/// The closest candidate within an edit distance that still reads as a typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (levenshtein(word, c), c))
-        .filter(|(d, c)| *d <= typo_budget(c.len().max(word.len())))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-/// How many edits still read as a typo of a word this long.
-fn typo_budget(len: usize) -> usize {
-    if len <= 3 { 1 } else { (len / 3).max(2) }
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
     #[test]
     fn line_col_counts_characters() {
         let mut s = Sources::new();
@@ -389,28 +272,16 @@ mod tests {
     }
 
     #[test]
+    fn spans_end_on_char_boundaries() {
+        assert_eq!(ceil_char_boundary("é:", 1), 2);
+        assert_eq!(ceil_char_boundary("é", 9), 2);
+        assert_eq!(ceil_char_boundary("ab", 1), 1);
+    }
+
+    #[test]
     fn offsets_round_trip() {
         let text = "a: é\nbb: x\n";
         assert_eq!(offset_of(text, 2, 5), 10);
         assert_eq!(offset_of(text, 9, 1), text.len());
-    }
-
-    #[test]
-    fn typos_are_recognised() {
-        assert_eq!(did_you_mean("nmae", ["name", "users"]), Some("name"));
-        assert_eq!(did_you_mean("pakages", ["packages", "files"]), Some("packages"));
-        assert_eq!(did_you_mean("zzz", ["packages", "files"]), None);
-    }
-
-    #[test]
-    fn location_prefix_is_removed() {
-        assert_eq!(
-            strip_location("error: line 3 column 9: invalid u16"),
-            "invalid u16"
-        );
-        assert_eq!(
-            strip_location("unexpected end at line 1, column 1"),
-            "unexpected end"
-        );
     }
 }

@@ -1,0 +1,29 @@
+//! Snapshot tests of what users get: the compiled `#cloud-config` of every example.
+//! A change in any output shows up as a snapshot diff to review.
+
+use ctxgen::{BuildOptions, Sources};
+
+#[test]
+fn example_outputs() {
+    insta::glob!("../examples", "*/*.yaml", |path| {
+        let text = std::fs::read_to_string(path).expect("example is readable");
+        let mut sources = Sources::new();
+        let id = sources.add(path.display().to_string(), text);
+        let dir = path.parent().expect("example has a folder");
+        match ctxgen::build(&mut sources, id, &BuildOptions::new(dir)) {
+            Ok(artifact) => {
+                assert!(
+                    artifact.warnings.0.is_empty(),
+                    "{}",
+                    artifact.warnings.render(&sources, false)
+                );
+                insta::assert_snapshot!(artifact.yaml);
+            }
+            Err(d) => panic!(
+                "{} does not compile:\n{}",
+                path.display(),
+                d.render(&sources, false)
+            ),
+        }
+    });
+}
