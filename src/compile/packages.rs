@@ -58,6 +58,9 @@ fn repository(ctx: &mut Ctx, repo: &Spanned<Repository>) {
         let suite = r.suite.as_ref().map_or("", |s| s.value.as_str());
         let components: Vec<&str> = r.components.iter().map(|c| c.value.as_str()).collect();
         let source = format!("deb {options}{} {suite} {}", r.url.value, components.join(" "));
+        if ctx.out.apt.is_none() {
+            ctx.prov.record("/apt", repo.span);
+        }
         let apt = ctx.out.apt.get_or_insert_with(Apt::default);
         ctx.prov.record(format!("/apt/sources/{name}"), repo.span);
         apt.sources.insert(

@@ -2,7 +2,7 @@
 //!
 //! Input: a spec file registered in [`Sources`]. Output: a [`Spec`] whose fields carry
 //! spans, after shape checks (serde, unknown fields rejected) and value checks
-//! ([`validate`]). It reads `version` first and dispatches, so a later spec version
+//! (the `validate` module). It reads `version` first and dispatches, so a later spec version
 //! gets its own model without touching this one. It reads no other file.
 
 mod model;

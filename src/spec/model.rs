@@ -363,7 +363,7 @@ pub struct Service {
     #[serde(default = "yes")]
     pub started: bool,
     /// Install a new unit: its text, inline or from a local file, goes to
-    /// /etc/systemd/system/<name>.
+    /// `/etc/systemd/system/NAME`.
     pub unit: Option<Spanned<UnitText>>,
 }
 
