@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use ssh_key::{Algorithm, authorized_keys::Entry};
+use ssh_key::{Algorithm, PublicKey};
 
 /// Smallest RSA modulus accepted, in bits.
 pub const MIN_RSA_BITS: usize = 3072;
@@ -47,16 +47,47 @@ impl KeyProblem {
     }
 }
 
+/// Key types that may open an authorized_keys line (after optional options).
+const KEY_TYPES: &[&str] = &[
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ssh-dss",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+];
+
+/// Splits an authorized_keys line into its options (empty when there are none) and
+/// the `type base64 [comment]` part. Options end at the first blank outside quotes,
+/// as sshd reads them.
+fn split_options(line: &str) -> (&str, &str) {
+    let first = line.split_whitespace().next().unwrap_or("");
+    if KEY_TYPES.contains(&first) {
+        return ("", line);
+    }
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' if !escaped => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => return (&line[..i], line[i..].trim_start()),
+            _ => {}
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    (line, "")
+}
+
 /// Checks one authorized-keys line (options such as `from="..."` are allowed).
 pub fn check(line: &str) -> Result<(), KeyProblem> {
     let line = line.trim();
     if line.contains("PRIVATE KEY") {
         return Err(KeyProblem::Private);
     }
-    let entry: Entry = line
-        .parse()
-        .map_err(|e: ssh_key::Error| KeyProblem::Malformed(e.to_string()))?;
-    let key = entry.public_key();
+    let (_, key_part) = split_options(line);
+    let key = PublicKey::from_openssh(key_part).map_err(|e| KeyProblem::Malformed(e.to_string()))?;
     match key.algorithm() {
         Algorithm::Dsa => Err(KeyProblem::Dsa),
         Algorithm::Rsa { .. } => {
@@ -95,6 +126,13 @@ mod tests {
         );
         let with_opts = format!("from=\"10.0.0.0/8\" {ED25519}");
         assert_eq!(check(&with_opts), Ok(()));
+        let bare = ED25519.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+        assert_eq!(check(&format!("no-pty {bare}")), Ok(()), "options and no comment");
+        assert_eq!(
+            check(&format!("command=\"echo hi\",no-pty {ED25519}")),
+            Ok(()),
+            "a quoted option with a blank"
+        );
     }
 
     #[test]

@@ -140,6 +140,42 @@ impl Ctx<'_> {
 /// commands after it.
 const STOP_ON_ERROR: &str = "set -e";
 
+/// A path written twice: cloud-init would keep the last write, silently. Two spec
+/// entries clash is caught by validation; here a spec file takes a path that a feature
+/// writes (the SSH drop-in, the firewall ruleset or unit, a repository key).
+fn same_path_twice(ctx: &mut Ctx) {
+    let mut seen = std::collections::HashMap::new();
+    let mut clashes = Vec::new();
+    for (i, f) in ctx.out.write_files.iter().enumerate() {
+        if let Some(first) = seen.insert(f.path.as_str(), i) {
+            clashes.push((first, i, f.path.clone()));
+        }
+    }
+    for (first, second, path) in clashes {
+        let located: Vec<Span> = [first, second]
+            .iter()
+            .filter_map(|i| ctx.prov.locate(&format!("/write_files/{i}")))
+            .collect();
+        // Point at the user's own entry when one of the two is in `files:`.
+        let span = located
+            .iter()
+            .find(|s| ctx.spec.files.iter().any(|f| f.span == **s))
+            .or(located.last())
+            .copied();
+        let mut d = Diagnostic::error(
+            crate::diag::Code::InvalidValue,
+            format!("`{path}` is written twice: by this entry and by ctxgen for another section"),
+        )
+        .with_hint(
+            "write the file somewhere else, or configure it through its section (ssh, firewall, packages)",
+        );
+        if let Some(span) = span {
+            d = d.with_span(span);
+        }
+        ctx.error(d);
+    }
+}
+
 /// Compiles `spec`. Errors are collected from every feature before returning.
 pub fn compile(spec: &Spec, files: &LocalFiles, sources: &mut Sources) -> Result<Compiled, Diagnostics> {
     let mut ctx = Ctx {
@@ -168,6 +204,7 @@ pub fn compile(spec: &Spec, files: &LocalFiles, sources: &mut Sources) -> Result
     commands::compile(&mut ctx);
     packages::compile(&mut ctx);
 
+    same_path_twice(&mut ctx);
     for list in [&mut ctx.out.runcmd, &mut ctx.out.bootcmd] {
         if list.len() == 1 {
             list.clear();
@@ -317,9 +354,12 @@ mod tests {
         assert_eq!(doc["write_files"][1]["path"], "/etc/systemd/system/web.service");
         let runcmd = doc["runcmd"].as_array().unwrap();
         assert_eq!(runcmd[1], json!(["systemctl", "daemon-reload"]));
-        assert_eq!(runcmd[2], json!(["systemctl", "enable", "--now", "web.service"]));
+        assert_eq!(
+            runcmd[2],
+            json!(["systemctl", "enable", "--now", "--", "web.service"])
+        );
         assert_eq!(runcmd[3][4], "rpcbind.service");
-        assert_eq!(runcmd[4], json!(["systemctl", "enable", "backup.timer"]));
+        assert_eq!(runcmd[4], json!(["systemctl", "enable", "--", "backup.timer"]));
     }
 
     #[test]
@@ -401,6 +441,16 @@ mod tests {
         );
         let private = key.replace("PUBLIC", "PRIVATE");
         assert!(compile_spec(yaml, &[("k.asc", private.as_bytes())]).is_err());
+    }
+
+    #[test]
+    fn a_spec_file_cannot_take_a_path_ctxgen_writes() {
+        let err = compile_spec(
+            "version: 1\nname: a\nfiles: [{ path: /etc/ssh/sshd_config.d/01-ctxgen.conf, content: x }]\n",
+            &[],
+        )
+        .unwrap_err();
+        assert!(err[0].contains("written twice"), "{err:?}");
     }
 
     #[test]

@@ -108,6 +108,12 @@ fn key_file(path: &str, bytes: &[u8], armored: bool) -> WriteFile {
     }
 }
 
+/// True when `bytes` start with an OpenPGP public-key packet (tag 6), in the old
+/// packet format (one to four length bytes: 0x98..=0x9b) or the new one (0xc6).
+fn is_public_key_packet(bytes: &[u8]) -> bool {
+    matches!(bytes.first(), Some(0x98..=0x9b | 0xc6))
+}
+
 /// The key's bytes and whether they are ASCII-armored; a private key is refused.
 fn key_bytes(ctx: &mut Ctx, key: &Spanned<TextSource>) -> Option<(Vec<u8>, bool)> {
     let (bytes, span) = match (&key.value.file, &key.value.content) {
@@ -123,7 +129,7 @@ fn key_bytes(ctx: &mut Ctx, key: &Spanned<TextSource>) -> Option<(Vec<u8>, bool)
         ))
     } else if text.contains("-----BEGIN PGP PUBLIC KEY BLOCK-----") {
         return Some((bytes, true));
-    } else if matches!(bytes.first(), Some(0x99 | 0xc6)) {
+    } else if is_public_key_packet(&bytes) {
         return Some((bytes, false));
     } else {
         Some((

@@ -69,9 +69,9 @@ pub(super) fn compile(ctx: &mut Ctx) {
 /// The systemctl commands that bring `unit` to the wanted state.
 fn commands(unit: &str, enabled: bool, started: bool) -> Vec<Command> {
     match (enabled, started) {
-        (true, true) => vec![Command::argv(["systemctl", "enable", "--now", unit])],
-        (true, false) => vec![Command::argv(["systemctl", "enable", unit])],
-        (false, true) => vec![Command::argv(["systemctl", "start", unit])],
+        (true, true) => vec![Command::argv(["systemctl", "enable", "--now", "--", unit])],
+        (true, false) => vec![Command::argv(["systemctl", "enable", "--", unit])],
+        (false, true) => vec![Command::argv(["systemctl", "start", "--", unit])],
         (false, false) => vec![Command::argv([
             "sh",
             "-c",

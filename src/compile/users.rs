@@ -27,7 +27,7 @@ fn sudo_group(os: Os) -> Option<&'static str> {
 pub(super) fn compile(ctx: &mut Ctx) {
     let spec = ctx.spec;
     let mut entries = Vec::new();
-    match (spec.host.default_user, spec.users.is_empty()) {
+    match (spec.host.default_user.value, spec.users.is_empty()) {
         // No `users` key at all: cloud-init creates the default user by itself.
         (DefaultUser::Keep, true) => return,
         (DefaultUser::Keep, false) => entries.push(UserEntry::Default),
@@ -37,7 +37,7 @@ pub(super) fn compile(ctx: &mut Ctx) {
                     Code::InvalidValue,
                     "`default_user: remove` with no `users` leaves no account to log in with",
                 )
-                .with_span(ctx.spec_span())
+                .with_span(spec.host.default_user.span)
                 .with_hint("add a user under `users:`, or keep the default user"),
             );
             return;
@@ -62,7 +62,7 @@ pub(super) fn compile(ctx: &mut Ctx) {
         ctx.prov.record(format!("/users/{}", entries.len()), user.span);
         entries.push(UserEntry::User(Box::new(User {
             name: u.name.value.clone(),
-            gecos: u.gecos.clone(),
+            gecos: u.gecos.as_ref().map(|g| g.value.clone()),
             groups: (!member_of.is_empty()).then(|| member_of.join(", ")),
             sudo,
             shell: u.shell.as_ref().map(|s| s.value.clone()),

@@ -159,7 +159,7 @@ pub struct Host {
     /// The image's stock account (debian, ubuntu, cloud-user) that the cloud's key pair
     /// logs into: `keep` creates it as cloud-init normally does, `remove` does not.
     #[serde(default)]
-    pub default_user: DefaultUser,
+    pub default_user: Spanned<DefaultUser>,
 }
 
 /// What happens to the image's default user.
@@ -177,8 +177,9 @@ pub enum DefaultUser {
 pub struct User {
     /// Login name: lowercase letters, digits, `_` and `-`, starting with a letter or `_`.
     pub name: Spanned<String>,
-    /// Full name or comment.
-    pub gecos: Option<String>,
+    /// Full name or comment (no `:` and no control characters: the passwd file
+    /// separates fields with `:`).
+    pub gecos: Option<Spanned<String>>,
     /// Supplementary groups; groups that do not exist yet are created.
     #[serde(default)]
     pub groups: Vec<Spanned<String>>,

@@ -217,6 +217,15 @@ impl Validator {
                 "user name",
                 "use lowercase letters, digits, `_` and `-`, starting with a letter",
             );
+            if let Some(gecos) = &u.gecos
+                && gecos.value.chars().any(|c| c == ':' || c.is_control())
+            {
+                self.err(
+                    gecos.span,
+                    "`gecos` cannot contain `:`, line breaks or other control characters",
+                    "the passwd file separates fields with `:`; use `,` or `-` instead",
+                );
+            }
             if u.name.value == "root" {
                 self.err(
                     u.name.span,
@@ -393,6 +402,13 @@ impl Validator {
                     self.err(
                         step.span,
                         "a command argument contains a NUL character",
+                        "remove the NUL character",
+                    );
+                }
+                Step::Shell(s) if s.contains('\0') => {
+                    self.err(
+                        step.span,
+                        "the shell step contains a NUL character",
                         "remove the NUL character",
                     );
                 }

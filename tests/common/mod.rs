@@ -1,0 +1,132 @@
+//! Helpers shared by the oracle, round-trip, schema and provenance suites: where the
+//! specs live, building one, writing an output pair, and running the PyYAML oracle.
+//!
+//! Each test crate includes this module and uses a part of it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ctxgen::{Artifact, BuildOptions, Sources};
+
+/// What to tell someone whose machine lacks an oracle.
+pub const INSTALL_HINT: &str = "install the oracles with `sudo .ci/install-oracles.sh` (see its header)";
+
+/// The repository root.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A spec file the suites run over.
+#[derive(Debug, Clone)]
+pub struct SpecFile {
+    pub path: PathBuf,
+    /// Short name for messages: `features/storage` or `examples/webserver/webserver`.
+    pub label: String,
+}
+
+impl SpecFile {
+    /// A file-name-safe form of the label, unique among the specs.
+    pub fn stem(&self) -> String {
+        self.label.replace('/', "__")
+    }
+}
+
+/// Every `examples/*/*.yaml` and `tests/fixtures/features/*.yaml`, found when the
+/// test runs (so new examples are picked up without touching the tests), sorted.
+pub fn spec_files() -> Vec<SpecFile> {
+    let mut specs = Vec::new();
+    for dir in sorted_entries(&root().join("examples")) {
+        if dir.is_dir() {
+            let name = file_stem(&dir);
+            for file in yaml_files(&dir) {
+                specs.push(SpecFile {
+                    label: format!("examples/{name}/{}", file_stem(&file)),
+                    path: file,
+                });
+            }
+        }
+    }
+    for file in yaml_files(&root().join("tests/fixtures/features")) {
+        specs.push(SpecFile {
+            label: format!("features/{}", file_stem(&file)),
+            path: file,
+        });
+    }
+    specs
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(_) => Vec::new(),
+    };
+    paths.sort();
+    paths
+}
+
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    sorted_entries(dir)
+        .into_iter()
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml"))
+        .collect()
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Builds a spec file, with local paths relative to its folder. On failure, the
+/// diagnostics rendered as the CLI shows them.
+pub fn build_file(path: &Path) -> Result<(Artifact, Sources), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    build_text(&path.display().to_string(), &text, base)
+}
+
+/// Builds spec text registered under `name`, with local paths relative to `base`.
+pub fn build_text(name: &str, text: &str, base: &Path) -> Result<(Artifact, Sources), String> {
+    let mut sources = Sources::new();
+    let id = sources.add(name, text);
+    match ctxgen::build(&mut sources, id, &BuildOptions::new(base)) {
+        Ok(artifact) => Ok((artifact, sources)),
+        Err(diags) => Err(diags.render(&sources, false)),
+    }
+}
+
+/// Writes `STEM.yaml` (the user-data) and `STEM.json` (the document it must mean).
+pub fn write_pair(dir: &Path, stem: &str, artifact: &Artifact) {
+    std::fs::write(dir.join(format!("{stem}.yaml")), &artifact.yaml).expect("write YAML output");
+    std::fs::write(
+        dir.join(format!("{stem}.json")),
+        ctxgen::emit::to_json(&artifact.json),
+    )
+    .expect("write JSON output");
+}
+
+/// Runs `yaml_roundtrip.py --batch DIR` once. `Ok` when PyYAML reads every YAML file
+/// as exactly its JSON twin; `Err` with one line per failing pair. A missing or broken
+/// oracle panics with the install hint: it must never pass for a success.
+pub fn roundtrip_batch(dir: &Path) -> Result<(), String> {
+    let script = root().join("tests/oracle/yaml_roundtrip.py");
+    let out = Command::new(&script)
+        .arg("--batch")
+        .arg(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}; {INSTALL_HINT}", script.display()));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(1) => Err(text),
+        _ => panic!(
+            "the PyYAML oracle did not run ({}):\n{text}\n{INSTALL_HINT}",
+            out.status
+        ),
+    }
+}
