@@ -102,6 +102,11 @@ fn unit() -> String {
     )
 }
 
+/// True for an IPv6 network (validation has made sure every source parses).
+fn is_ipv6(cidr: &str) -> bool {
+    parse_cidr(cidr).is_some_and(|(addr, _)| addr.is_ipv6())
+}
+
 /// `443` or `8000-8100` as nft writes them.
 fn nft_ports(p: PortRange) -> String {
     if p.first == p.last {
@@ -139,10 +144,7 @@ fn nftables(name: &str, allow_ssh: bool, rules: &[&AllowRule]) -> String {
             let _ = writeln!(s, "\t\t{proto} dport {ports} accept");
         }
         for cidr in &rule.from {
-            let family = match parse_cidr(&cidr.value) {
-                Some((addr, _)) if addr.is_ipv6() => "ip6",
-                _ => "ip",
-            };
+            let family = if is_ipv6(&cidr.value) { "ip6" } else { "ip" };
             let _ = writeln!(
                 s,
                 "\t\t{family} saddr {} {proto} dport {ports} accept",
@@ -216,10 +218,7 @@ fn firewalld(allow_ssh: bool, rules: &[&AllowRule]) -> Vec<Command> {
             ]));
         }
         for cidr in &rule.from {
-            let family = match parse_cidr(&cidr.value) {
-                Some((addr, _)) if addr.is_ipv6() => "ipv6",
-                _ => "ipv4",
-            };
+            let family = if is_ipv6(&cidr.value) { "ipv6" } else { "ipv4" };
             let rich = format!(
                 "rule family=\"{family}\" source address=\"{}\" port port=\"{ports}\" protocol=\"{proto}\" accept",
                 cidr.value
