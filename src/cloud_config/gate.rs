@@ -79,6 +79,7 @@ pub fn facts() -> &'static BTreeMap<&'static str, Fact> {
             "write_files[].content",
             "write_files[].owner",
             "write_files[].permissions",
+            "write_files[].append",
             "write_files[].defer",
             "swap",
             "swap.filename",

@@ -138,8 +138,26 @@ pub struct WriteFile {
     pub content: String,
     pub owner: String,
     pub permissions: String,
+    /// Add to the end of an existing file instead of replacing it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub append: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub defer: bool,
+}
+
+impl WriteFile {
+    /// A text file owned by root, written early in the boot (not deferred).
+    pub fn root(path: impl Into<String>, content: impl Into<String>, permissions: &str) -> Self {
+        WriteFile {
+            path: path.into(),
+            encoding: None,
+            content: content.into(),
+            owner: "root:root".to_string(),
+            permissions: permissions.to_string(),
+            append: false,
+            defer: false,
+        }
+    }
 }
 
 /// `swap`: a swap file.

@@ -40,17 +40,7 @@ pub(super) fn compile(ctx: &mut Ctx) {
     if let Some(q) = &c.quota_mb {
         conf.push_str(&format!("CVMFS_QUOTA_LIMIT={}\n", q.value));
     }
-    ctx.write_file(
-        WriteFile {
-            path: "/etc/cvmfs/default.local".to_string(),
-            encoding: None,
-            content: conf,
-            owner: "root:root".to_string(),
-            permissions: "0644".to_string(),
-            defer: false,
-        },
-        span,
-    );
+    ctx.write_file(WriteFile::root("/etc/cvmfs/default.local", conf, "0644"), span);
     ctx.runcmd(
         Command::argv(["sh", "-eu", "-c", INSTALL_SCRIPT, "ctxgen-cvmfs", family, url]),
         span,

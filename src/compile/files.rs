@@ -31,6 +31,7 @@ fn entry(ctx: &mut Ctx, f: &FileEntry) -> Option<WriteFile> {
         content,
         owner,
         permissions: normalize_mode(f.mode.as_ref().map_or("0644", |m| m.value.as_str())),
+        append: false,
         defer,
     })
 }

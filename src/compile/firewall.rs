@@ -57,26 +57,15 @@ pub(super) fn compile(ctx: &mut Ctx) {
                 Command::argv(["sh", "-c", EARLY_LOAD, "ctxgen-firewall", &ruleset]),
                 span,
             );
-            ctx.write_file(root_file(RULESET_PATH, ruleset, "0600"), span);
+            ctx.write_file(WriteFile::root(RULESET_PATH, ruleset, "0600"), span);
             ctx.write_file(
-                root_file(&format!("/etc/systemd/system/{UNIT}"), unit(), "0644"),
+                WriteFile::root(format!("/etc/systemd/system/{UNIT}"), unit(), "0644"),
                 span,
             );
             ctx.daemon_reload(span);
             ctx.runcmd(Command::argv(["systemctl", "enable", UNIT]), span);
             ctx.runcmd(Command::argv(["systemctl", "restart", UNIT]), span);
         }
-    }
-}
-
-fn root_file(path: &str, content: String, mode: &str) -> WriteFile {
-    WriteFile {
-        path: path.to_string(),
-        encoding: None,
-        content,
-        owner: "root:root".to_string(),
-        permissions: mode.to_string(),
-        defer: false,
     }
 }
 

@@ -454,6 +454,29 @@ mod tests {
     }
 
     #[test]
+    fn debian_locales_are_enabled_before_cloud_init_generates_them() {
+        let doc = ok("version: 1\nname: a\ntarget: { os: debian }\nhost: { locale: de_DE.UTF-8 }\n");
+        let line = doc["write_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == "/etc/locale.gen");
+        let line = line.expect("locale.gen line");
+        assert_eq!(
+            (line["content"].clone(), line["append"].clone()),
+            (json!("de_DE.UTF-8 UTF-8\n"), json!(true))
+        );
+        let rhel = ok("version: 1\nname: a\ntarget: { os: rhel }\nhost: { locale: de_DE.UTF-8 }\n");
+        assert!(
+            rhel["write_files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["path"] != "/etc/locale.gen")
+        );
+    }
+
+    #[test]
     fn provenance_points_at_the_spec() {
         let yaml = "version: 1\nname: a\nfiles:\n  - { path: /x, content: y }\n";
         let (_, prov) = compile_spec(yaml, &[]).unwrap();

@@ -99,12 +99,8 @@ fn key_file(path: &str, bytes: &[u8], armored: bool) -> WriteFile {
         )
     };
     WriteFile {
-        path: path.to_string(),
         encoding,
-        content,
-        owner: "root:root".to_string(),
-        permissions: "0644".to_string(),
-        defer: false,
+        ..WriteFile::root(path, content, "0644")
     }
 }
 

@@ -48,14 +48,7 @@ pub(super) fn compile(ctx: &mut Ctx) {
                 (None, None) => continue,
             };
             ctx.write_file(
-                WriteFile {
-                    path: format!("/etc/systemd/system/{unit}"),
-                    encoding: None,
-                    content,
-                    owner: "root:root".to_string(),
-                    permissions: "0644".to_string(),
-                    defer: false,
-                },
+                WriteFile::root(format!("/etc/systemd/system/{unit}"), content, "0644"),
                 text.span,
             );
             ctx.daemon_reload(service.span);

@@ -41,15 +41,5 @@ pub(super) fn compile(ctx: &mut Ctx) {
         name = ctx.spec.name.value,
         pw = yes_no(ssh.password_authentication),
     );
-    ctx.write_file(
-        WriteFile {
-            path: DROP_IN.to_string(),
-            encoding: None,
-            content,
-            owner: "root:root".to_string(),
-            permissions: "0644".to_string(),
-            defer: false,
-        },
-        span,
-    );
+    ctx.write_file(WriteFile::root(DROP_IN, content, "0644"), span);
 }
