@@ -41,6 +41,7 @@ pub fn facts() -> &'static BTreeMap<&'static str, Fact> {
         [
             "hostname",
             "fqdn",
+            "manage_etc_hosts",
             "timezone",
             "locale",
             "ntp",

@@ -12,6 +12,8 @@ pub struct CloudConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fqdn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub manage_etc_hosts: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,

@@ -25,6 +25,12 @@ pub(super) fn compile(ctx: &mut Ctx) {
     let fqdn = set("fqdn", &host.fqdn);
     let timezone = set("timezone", &host.timezone);
     let locale = set("locale", &host.locale);
+    if let Some(name) = host.fqdn.as_ref().or(host.hostname.as_ref()) {
+        // Only the 127.0.1.1 line, so `hostname -f` and sudo resolve the name; the rest
+        // of /etc/hosts stays the image's.
+        ctx.prov.record("/manage_etc_hosts", name.span);
+        ctx.out.manage_etc_hosts = Some("localhost");
+    }
     ctx.out.hostname = hostname;
     ctx.out.fqdn = fqdn;
     ctx.out.timezone = timezone;

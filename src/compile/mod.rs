@@ -477,6 +477,23 @@ mod tests {
     }
 
     #[test]
+    fn names_resolve_and_update_false_is_honest() {
+        let doc = ok("version: 1\nname: a\nhost: { hostname: web, fqdn: web.example.org }\n");
+        assert_eq!(doc["manage_etc_hosts"], "localhost");
+        let mut sources = Sources::new();
+        let id = sources.add("s.yaml", "version: 1\nname: a\npackages: { update: false }\n");
+        let spec = crate::spec::parse(&sources, id).unwrap().spec;
+        let local = LocalFiles::new(".", None);
+        let compiled = compile(&spec, &local, &mut sources).unwrap();
+        assert!(
+            compiled.warnings.0[0].message.contains("no effect"),
+            "nftables is installed"
+        );
+        let none = ok("version: 1\nname: a\npackages: { update: false }\nfirewall: { enabled: false }\n");
+        assert_eq!(none["package_update"], false);
+    }
+
+    #[test]
     fn provenance_points_at_the_spec() {
         let yaml = "version: 1\nname: a\nfiles:\n  - { path: /x, content: y }\n";
         let (_, prov) = compile_spec(yaml, &[]).unwrap();

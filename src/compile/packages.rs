@@ -15,7 +15,8 @@ use crate::spec::{Repository, TextSource};
 pub(super) fn compile(ctx: &mut Ctx) {
     let spec = ctx.spec;
     let p = &spec.packages;
-    ctx.out.package_update = Some(p.update || !p.repositories.is_empty());
+    let update = p.update.as_ref().is_none_or(|u| u.value);
+    ctx.out.package_update = Some(update || !p.repositories.is_empty());
     ctx.out.package_upgrade = Some(p.upgrade);
     ctx.prov.record("/package_update", ctx.spec_span());
     ctx.prov.record("/package_upgrade", ctx.spec_span());
@@ -28,6 +29,19 @@ pub(super) fn compile(ctx: &mut Ctx) {
     if !packages.is_empty() {
         ctx.prov
             .record("/packages", p.install.first().map_or(ctx.spec_span(), |n| n.span));
+    }
+    if let Some(u) = &p.update
+        && !u.value
+        && !packages.is_empty()
+    {
+        ctx.error(
+            Diagnostic::warning(
+                Code::InvalidValue,
+                format!("`update: false` has no effect: cloud-init refreshes the package index to install {}", packages.join(", ")),
+            )
+            .with_span(u.span)
+            .with_hint("remove `update: false`, or install nothing (the firewall and CernVM-FS install packages too)"),
+        );
     }
     ctx.out.packages = packages;
     for repo in &p.repositories {

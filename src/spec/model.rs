@@ -273,9 +273,12 @@ pub struct Ssh {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Packages {
-    /// Refresh the package index at first boot. Default true.
-    #[serde(default = "yes")]
-    pub update: bool,
+    /// Refresh the package index at first boot. Default true. cloud-init refreshes it
+    /// anyway whenever it installs packages (including those the firewall or CernVM-FS
+    /// need), so `false` only holds when nothing is installed.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub update: Option<Spanned<bool>>,
     /// Upgrade installed packages at first boot. Default false.
     #[serde(default)]
     pub upgrade: bool,
@@ -290,7 +293,7 @@ pub struct Packages {
 impl Default for Packages {
     fn default() -> Self {
         Packages {
-            update: true,
+            update: None,
             upgrade: false,
             install: Vec::new(),
             repositories: Vec::new(),
