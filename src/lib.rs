@@ -35,7 +35,6 @@ pub mod schema;
 pub mod source;
 pub mod spec;
 mod sshkey;
-pub mod userdata;
 
 use std::path::PathBuf;
 
