@@ -35,6 +35,7 @@ pub mod schema;
 pub mod source;
 pub mod spec;
 mod sshkey;
+pub mod userdata;
 
 use std::path::PathBuf;
 

@@ -15,6 +15,7 @@ use serde::{Deserialize, Deserializer};
 use crate::diag::{Code, Diagnostic};
 
 mod errors;
+pub mod yaml11;
 
 pub use errors::did_you_mean;
 use errors::{diagnostic_of, has_content};

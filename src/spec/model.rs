@@ -270,7 +270,7 @@ pub struct Ssh {
 }
 
 /// Packages.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Packages {
     /// Refresh the package index at first boot. Default true. cloud-init refreshes it
@@ -288,17 +288,6 @@ pub struct Packages {
     /// Extra repositories: apt sources on Debian/Ubuntu, yum repositories on RHEL/Fedora.
     #[serde(default)]
     pub repositories: Vec<Spanned<Repository>>,
-}
-
-impl Default for Packages {
-    fn default() -> Self {
-        Packages {
-            update: None,
-            upgrade: false,
-            install: Vec::new(),
-            repositories: Vec::new(),
-        }
-    }
 }
 
 fn yes() -> bool {
