@@ -48,6 +48,7 @@ mod keys;
 mod scalar;
 mod timestamp;
 
+pub(crate) use json::python_float_repr;
 pub use json::to_json;
 
 /// How many nodes aliases and merge keys may copy, beyond those written in the text,

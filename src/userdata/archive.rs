@@ -248,7 +248,7 @@ fn py_str(kind: &NodeKind) -> String {
         NodeKind::Bool(false) => "False".into(),
         NodeKind::Int(i) => i.to_string(),
         NodeKind::BigInt(digits) => digits.clone(),
-        NodeKind::Float(f) => py_float_repr(*f),
+        NodeKind::Float(f) => crate::source::yaml11::python_float_repr(*f),
         NodeKind::Str(s) => s.clone(),
         NodeKind::Timestamp(t) => t.to_string(),
         other => {
@@ -259,49 +259,6 @@ fn py_str(kind: &NodeKind) -> String {
             };
             yaml11::to_json(&node).to_string()
         }
-    }
-}
-
-/// Python's `repr()` of a float: the shortest text that reads back as the same value,
-/// in positional notation when the decimal exponent is from -4 to 15, else in
-/// exponent notation with a signed exponent of at least two digits.
-fn py_float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    if (-4..16).contains(&exp) {
-        let point = exp + 1;
-        let text = if point <= 0 {
-            format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
-        } else {
-            let point = point as usize;
-            if digits.len() > point {
-                format!("{}.{}", &digits[..point], &digits[point..])
-            } else {
-                format!("{digits}{}.0", "0".repeat(point - digits.len()))
-            }
-        };
-        format!("{sign}{text}")
-    } else {
-        let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let esign = if exp < 0 { '-' } else { '+' };
-        format!("{sign}{first}{frac}e{esign}{:02}", exp.unsigned_abs())
     }
 }
 
@@ -322,7 +279,7 @@ mod tests {
             (0.0, "0.0"),
             (f64::NEG_INFINITY, "-inf"),
         ] {
-            assert_eq!(py_float_repr(f), text);
+            assert_eq!(crate::source::yaml11::python_float_repr(f), text);
         }
     }
 

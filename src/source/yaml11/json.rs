@@ -107,12 +107,25 @@ fn key_text(node: &Node) -> String {
     }
 }
 
-/// Python's `repr()` of a float, as `json.dumps` writes float keys: the shortest digits
-/// that read back, positional from 1e-4 up to below 1e16 (with `.0` when whole), else
-/// with an exponent of at least two digits (`1e+16`, `1.5e-05`).
+/// A float key as `json.dumps` writes it: `NaN`/`Infinity` for the non-finite ones,
+/// else Python's `repr()`.
 fn python_float(f: f64) -> String {
-    if !f.is_finite() {
-        return non_finite(f).to_string();
+    if f.is_finite() {
+        python_float_repr(f)
+    } else {
+        non_finite(f).to_string()
+    }
+}
+
+/// Python's `repr()` of a float: `nan`, `inf`, `-inf`, or the shortest digits that
+/// read back, positional from 1e-4 up to below 1e16 (with `.0` when whole), else with
+/// an exponent of at least two digits (`1e+16`, `1.5e-05`).
+pub(crate) fn python_float_repr(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.into();
     }
     if f == 0.0 {
         return if f.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
