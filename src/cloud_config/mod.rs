@@ -9,7 +9,10 @@
 
 mod gate;
 mod model;
+pub mod modules;
 mod release;
+pub mod ty;
+pub mod validate;
 
 pub use gate::{Fact, check, facts};
 pub use model::*;
