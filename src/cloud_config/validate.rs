@@ -170,6 +170,7 @@ impl Validator<'_> {
             );
             return out.into_iter().map(|r| r.raw).collect();
         };
+        let mut unknown = Vec::new();
         for (key, value) in entries {
             let name = key_text(key);
             let props: Vec<&Prop> = match &key.kind {
@@ -181,15 +182,7 @@ impl Validator<'_> {
                 _ => Vec::new(),
             };
             if props.is_empty() {
-                if self.rules.closed_top {
-                    let p = if self.rules.top_key_path {
-                        vec![Seg::Key(name.clone())]
-                    } else {
-                        Vec::new()
-                    };
-                    let msg = self.unknown_key_message(&name, None);
-                    self.err(&mut out, &p, key.span, msg);
-                }
+                unknown.push((name, key.span));
                 continue;
             }
             path.push(Seg::Key(name));
@@ -197,6 +190,20 @@ impl Validator<'_> {
                 self.prop(value, prop, path, &mut out);
             }
             path.pop();
+        }
+        if self.rules.closed_top {
+            // cloud-init reports all unknown keys in one error at the document; from
+            // 24.3 a single unknown key is named by its own path instead.
+            let single = unknown.len() == 1 && self.rules.top_key_path;
+            for (name, span) in &unknown {
+                let p = if single {
+                    vec![Seg::Key(name.clone())]
+                } else {
+                    Vec::new()
+                };
+                let msg = self.unknown_key_message(name, None);
+                self.err(&mut out, &p, *span, msg);
+            }
         }
         out.into_iter().map(|r| r.raw).collect()
     }
