@@ -29,6 +29,7 @@ pub mod cloud_config;
 mod compile;
 pub mod diag;
 pub mod emit;
+pub mod lint;
 mod local;
 mod render;
 pub mod schema;
