@@ -112,6 +112,9 @@ fn check_item(module: &str, item: &Node, path: &[Seg], out: &mut Vec<Finding>) {
     }
 }
 
+/// The longest word a message quotes back.
+const MAX_QUOTED: usize = 5;
+
 /// What is wrong with one word of a list command, if anything.
 fn word_problem(word: &Node) -> Option<String> {
     let written = word.scalar.as_ref().map(|s| s.text.as_str());
@@ -132,11 +135,14 @@ fn word_problem(word: &Node) -> Option<String> {
     if written == Some(python.as_str()) {
         return None;
     }
-    Some(format!(
-        "is read by YAML 1.1 as {}, so the command gets `{python}`{}",
-        kind_name(word),
-        written.map(|w| format!(" instead of `{w}`")).unwrap_or_default()
-    ))
+    // Short words only: a long number in a command may be a credential.
+    let quoted = match written {
+        Some(w) if w.chars().count() <= MAX_QUOTED && python.chars().count() <= MAX_QUOTED + 2 => {
+            format!(", so the command gets `{python}` instead of `{w}`")
+        }
+        _ => ", so the command gets Python's text for it, not what is written".to_string(),
+    };
+    Some(format!("is read by YAML 1.1 as {}{quoted}", kind_name(word)))
 }
 
 #[cfg(test)]
@@ -146,6 +152,8 @@ mod tests {
 
     #[test]
     fn items_that_are_not_commands() {
+        let long = testing::doc(&RULE, "runcmd:\n  - [mysql, -p, 01234567]\n");
+        assert!(!long[0].message.contains("01234567"), "{}", long[0].message);
         let yaml = "bootcmd: echo hi\nruncmd:\n  - echo: hi\n  - 42\n  - [chmod, 0755, /x]\n  - [sleep, 10]\n  - [test, yes]\n  - ''\n  -\n  - echo fine\n";
         let found = testing::doc(&RULE, yaml);
         let paths: Vec<String> = found.iter().map(|f| dotted(&f.path)).collect();

@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 use base64::Engine;
 use regex::Regex;
 
-use super::{file_content, finding, get, items, join, key, key_seg, part_label, str_of};
+use super::{command_items, file_content, finding, get, items, join, key, key_seg, part_label, str_of};
 use crate::cloud_config::validate::{Seg, dotted};
 use crate::diag::Severity;
 use crate::lint::{Doc, Finding, RuleMeta, Text};
@@ -59,6 +59,7 @@ impl super::super::Rule for CredentialInUserData {
         let mut path = Vec::new();
         walk(doc, doc.root, &mut path, None, out);
         encoded_files(doc, out);
+        list_commands(doc, out);
     }
 
     fn text(&self, text: &Text<'_>, out: &mut Vec<Finding>) {
@@ -176,6 +177,7 @@ fn encoded_files(doc: &Doc<'_>, out: &mut Vec<Finding>) {
         let path = join(&[key("write_files"), Seg::Index(i)], [key("content")]);
         let target = get(entry, "path")
             .and_then(str_of)
+            .filter(|p| scan(p).is_empty())
             .map(|p| format!(" ({p})"))
             .unwrap_or_default();
         let kinds: Vec<String> = scan(&content.text).into_iter().map(|h| h.kind).collect();
@@ -184,6 +186,37 @@ fn encoded_files(doc: &Doc<'_>, out: &mut Vec<Finding>) {
             dotted(&path)
         );
         report(&path, node.span, &kinds, &place, out);
+    }
+}
+
+/// Commands written as lists (`[curl, -u, user:password, URL]`): the words are
+/// joined and scanned again, for credentials that only their neighbours reveal, and
+/// reported at the word that holds them.
+fn list_commands(doc: &Doc<'_>, out: &mut Vec<Finding>) {
+    for (path, item) in command_items(doc.root) {
+        let words = items(item);
+        if words.is_empty() {
+            continue;
+        }
+        let mut line = String::new();
+        let mut starts = Vec::new();
+        for word in words {
+            starts.push(line.len());
+            line.push_str(str_of(word).unwrap_or(""));
+            line.push(' ');
+        }
+        for hit in scan(&line) {
+            let j = starts
+                .partition_point(|s| *s <= hit.range.start)
+                .saturating_sub(1);
+            let alone = str_of(&words[j]).map(scan).unwrap_or_default();
+            if alone.iter().any(|h| h.kind == hit.kind) {
+                continue; // the walk reported it
+            }
+            let word_path = join(&path, [Seg::Index(j)]);
+            let place = format!("at `{}`", dotted(&word_path));
+            report(&word_path, words[j].span, &[hit.kind], &place, out);
+        }
     }
 }
 
@@ -392,6 +425,12 @@ const PATTERNS: &[Pattern] = &[
         pem: false,
     },
     Pattern {
+        kind: "a WireGuard private or preshared key",
+        re: r"(?m)^[ \t]*(?:PrivateKey|PresharedKey)[ \t]*=[ \t]*(?P<s>[A-Za-z0-9+/]{42,43}=)",
+        confirm: random_tail,
+        pem: false,
+    },
+    Pattern {
         kind: "a JSON Web Token",
         re: r"\b(?P<s>ey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})",
         confirm: jwt,
@@ -417,7 +456,7 @@ const PATTERNS: &[Pattern] = &[
     },
     Pattern {
         kind: "a password in a URL (scheme://user:password@host)",
-        re: r#"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@'"]+:(?P<s>[^\s/@'"]+)@[A-Za-z0-9\[]"#,
+        re: r#"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@'"]*:(?P<s>[^\s/@'"]+)@[A-Za-z0-9\[]"#,
         confirm: literal_value,
         pem: false,
     },
@@ -824,6 +863,10 @@ mod tests {
         let url = "DATABASE_URL=postgres://app:Qw3Er5Ty7U@db.internal:5432/app";
         let hits = scan(url);
         assert_eq!(&url[hits[0].range.clone()], "Qw3Er5Ty7U");
+        let wg = "[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n";
+        assert_eq!(kinds(wg), ["a WireGuard private or preshared key"]);
+        let redis = "redis://:Qw3Er5Ty7U@cache.internal:6379/0";
+        assert_eq!(&redis[scan(redis)[0].range.clone()], "Qw3Er5Ty7U");
         let curl = "curl -fsS -u deploy:Qw3Er5Ty7U https://repo.example.org/x";
         assert_eq!(&curl[scan(curl)[0].range.clone()], "Qw3Er5Ty7U");
         let jwt = "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.Qw3Er5Ty7Ui9Op1As2Df4Gh6Jk8";
@@ -875,6 +918,27 @@ mod tests {
         assert_eq!(testing::spanned(&yaml, &found[0]), GHP);
         assert_eq!(found[1].message, "a GitHub token in a top-level key");
         assert_eq!(dotted(&found[2].path), "<credential>.token");
+    }
+
+    #[test]
+    fn list_commands_are_read_as_one_line() {
+        let yaml = "runcmd:\n  - [curl, -fsS, -u, 'deploy:Qw3Er5Ty7U', https://repo.example.org/x]\n  - [curl, -u, '$U:$P', https://x]\n";
+        let found = testing::doc(&RULE, yaml);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(dotted(&found[0].path), "runcmd.0.3");
+        assert_eq!(testing::spanned(yaml, &found[0]), "'deploy:Qw3Er5Ty7U'");
+    }
+
+    #[test]
+    fn a_key_block_folded_into_one_line_is_still_a_key() {
+        let yaml = "write_files:\n  - path: /k\n    content: -----BEGIN RSA PRIVATE KEY-----\n      MIIEowIBAAKCAQEAq3Zt8Rw2Yx6Nb1Mp9Lc4Vd7Hs5Jf0Ga3\n      -----END RSA PRIVATE KEY-----\n";
+        let found = testing::doc(&RULE, yaml);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .message
+                .starts_with("a private key block (BEGIN RSA PRIVATE KEY)")
+        );
     }
 
     #[test]

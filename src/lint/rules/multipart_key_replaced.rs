@@ -44,7 +44,10 @@ impl super::super::Rule for MultipartKeyReplaced {
             }
             for (k, v) in entries(doc) {
                 let Some(name) = str_of(k) else { continue };
-                if matches!(name, "merge_how" | "merge_type") {
+                // A key that is itself a credential is CL001's, and is not quoted here.
+                if matches!(name, "merge_how" | "merge_type")
+                    || !super::credential_in_user_data::scan(name).is_empty()
+                {
                     continue;
                 }
                 let earlier = whole.docs[..j].iter().enumerate().rev().find_map(|(i, (d, _))| {

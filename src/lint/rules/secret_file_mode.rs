@@ -93,6 +93,11 @@ fn check_entry(entry: &Node, i: usize, out: &mut Vec<Finding>) {
         ),
         _ => (path_node.span, vec![key("write_files"), Seg::Index(i)]),
     };
+    let file = if super::credential_in_user_data::scan(file).is_empty() {
+        file
+    } else {
+        "this file"
+    };
     out.push(finding(
         &META,
         format!("{file} looks secret ({reason}) but {how}: readable by {readers}"),
