@@ -676,18 +676,7 @@ fn unquote(text: &str, range: Range<usize>) -> Range<usize> {
 
 /// Words that stand for a credential in examples and documentation.
 const PLACEHOLDER_WORDS: &[&str] = &[
-    "password",
-    "passwd",
-    "pass",
-    "pwd",
-    "secret",
-    "token",
-    "none",
-    "null",
-    "redacted",
-    "hidden",
-    "masked",
-    "changeme_placeholder",
+    "password", "passwd", "pass", "pwd", "secret", "token", "none", "null", "redacted", "hidden", "masked",
     "value",
 ];
 
@@ -702,6 +691,8 @@ const PLACEHOLDER_FRAGMENTS: &[&str] = &[
     "yourtoken",
     "xxxx",
     "****",
+    "dummy",
+    "sample",
 ];
 
 /// A value that is not a credential itself: empty, a variable or command substitution

@@ -460,6 +460,38 @@ mod tests {
     }
 
     #[test]
+    fn odd_input_does_not_panic() {
+        let texts = [
+            "",
+            "\u{feff}é-----BEGIN PRIVATE KEY-----",
+            "-----BEGIN PRIVATE KEY-----\\n",
+            "curl -u",
+            "curl -u 'a:",
+            "wget --password=\"",
+            "http://",
+            "OS_PASSWORD=",
+            "eyJ.eyJ.x eyJhbGciOiJIUzI1NiJ9.é.x",
+            "ghp_ \u{1F600}AKIA",
+            "a://:@[",
+            "\\\n\\",
+            "$(",
+            "`",
+            "'\"'\"",
+            "\"auths\" \"auth\": \"=====\"",
+        ];
+        for rule in all() {
+            for text in texts {
+                let _ = testing::text(*rule, text);
+                let q = serde_json::to_string(text).unwrap_or_default();
+                let yaml = format!(
+                    "runcmd: [{q}, [{q}]]\nwrite_files: [{{path: {q}, content: {q}, encoding: b64}}, {{path: {q}, content: {q}}}]\nusers: [{{name: {q}, passwd: {q}}}]\n{q}: {q}\n"
+                );
+                let _ = testing::doc(*rule, &yaml);
+            }
+        }
+    }
+
+    #[test]
     fn truth_tests_follow_python_and_cloud_init() {
         let root = crate::source::yaml11::load(
             &{
