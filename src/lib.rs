@@ -25,6 +25,7 @@
 //! → [`emit`] (one emitter for YAML and JSON). The library never prints, never exits
 //! and reads no environment; the `ctxgen` binary does those.
 
+pub mod check;
 pub mod cloud_config;
 mod compile;
 pub mod diag;

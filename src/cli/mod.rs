@@ -2,6 +2,7 @@
 //! diagnostics and sets the exit code: 0 success, 1 findings in the input, 2 usage or
 //! I/O errors. The only module that prints, reads the environment or exits.
 
+mod check;
 mod output;
 
 use std::io::{IsTerminal, Read};
@@ -14,9 +15,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ctxgen::{BuildOptions, Sources};
 
 /// Exit code: the input has findings (errors in the spec).
-const FINDINGS: u8 = 1;
+pub(crate) const FINDINGS: u8 = 1;
 /// Exit code: usage or I/O error.
-const USAGE: u8 = 2;
+pub(crate) const USAGE: u8 = 2;
 
 #[derive(Parser)]
 #[command(
@@ -58,6 +59,20 @@ enum Commands {
         /// folder) instead of only the spec's folder.
         #[arg(long, value_name = "DIR")]
         files_dir: Option<PathBuf>,
+    },
+    /// Check user-data files, folders and specs as cloud-init would, plus lint.
+    #[command(
+        long_about = "Checks user-data (#cloud-config, multipart MIME, gzip, base64, \
+        jinja templates, scripts, #include, archives) and ctxgen specs. Folders are searched \
+        recursively for .yaml, .yml, .txt, user-data* and *.cloud-config files and for files \
+        whose content is user-data; `-` reads standard input.\n\n\
+        Exit codes: 0 no errors, 1 errors (or warnings with --strict), 2 usage or I/O error."
+    )]
+    Check(check::Args),
+    /// Explain a diagnostic code or lint rule (`CL001`, `secret-file-mode`, `CG011`).
+    Explain {
+        /// The code or rule name; `all` lists every lint rule.
+        code: String,
     },
     /// Print a JSON Schema.
     Schema {
@@ -106,6 +121,8 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
             json,
             files_dir,
         } => build(&spec, output.as_deref(), json, files_dir, color),
+        Commands::Check(args) => check::run(&args, color),
+        Commands::Explain { code } => check::explain(&code),
         Commands::Schema {
             which: SchemaKind::Spec,
         } => {
