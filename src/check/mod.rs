@@ -14,6 +14,7 @@
 //! Nothing here prints, reads the environment or touches files other than a spec's
 //! own local files (through `build`).
 
+pub mod external;
 mod jinja;
 pub mod report;
 
@@ -44,6 +45,9 @@ pub struct Options {
     pub instance_data: Option<Value>,
     /// Lint severities by rule code, overriding the rules' defaults.
     pub levels: HashMap<&'static str, Level>,
+    /// Validate cloud-config against this schema file instead of ctxgen's model
+    /// (`--schema FILE`).
+    pub schema: Option<std::sync::Arc<external::ExternalSchema>>,
     /// Where a spec's relative local paths start when the input has no folder of its
     /// own (standard input).
     pub base_dir: PathBuf,
@@ -56,6 +60,7 @@ impl Default for Options {
             provider: None,
             instance_data: None,
             levels: HashMap::new(),
+            schema: None,
             base_dir: PathBuf::from("."),
         }
     }
@@ -322,7 +327,11 @@ impl Checker<'_> {
             // cloud-init 25.1 and later accept an empty document without validating it.
             return Some(root);
         }
-        for problem in validate::validate(model(), &root, self.options.release) {
+        let problems = match &self.options.schema {
+            Some(schema) => schema.validate(&root),
+            None => validate::validate(model(), &root, self.options.release),
+        };
+        for problem in problems {
             let (d, category) = self.schema_diagnostic(&root, &problem);
             self.push(d, category, dotted(&problem.path), label.clone());
         }

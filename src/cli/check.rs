@@ -39,6 +39,10 @@ pub struct Args {
     /// Instance data (JSON, as /run/cloud-init/instance-data.json) for jinja templates.
     #[arg(long, value_name = "FILE")]
     instance_data: Option<PathBuf>,
+    /// Validate cloud-config against this JSON Schema file (e.g. cloud-init's own
+    /// schema-cloud-config-v1.json) instead of ctxgen's model; errors only.
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
     /// Set a lint rule's severity: `RULE=off|warning|error` (code or name; repeatable).
     #[arg(long, value_name = "RULE=LEVEL")]
     severity: Vec<String>,
@@ -197,8 +201,19 @@ fn options(args: &Args) -> Result<Options> {
         };
         levels.insert(rule.meta().code, level);
     }
+    let schema = match &args.schema {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+            let schema = check::external::ExternalSchema::from_json(&path.display().to_string(), &text)
+                .map_err(anyhow::Error::msg)?;
+            Some(std::sync::Arc::new(schema))
+        }
+        None => None,
+    };
     Ok(Options {
         release,
+        schema,
         provider: args.provider.map(Provider::from),
         instance_data,
         levels,

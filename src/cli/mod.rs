@@ -78,6 +78,9 @@ enum Commands {
     Schema {
         #[arg(value_enum)]
         which: SchemaKind,
+        /// For `cloud-config`: the cloud-init release (22.4 ... 26.2).
+        #[arg(long = "cloud-init", value_name = "VERSION", default_value = "26.2")]
+        cloud_init: String,
     },
 }
 
@@ -85,6 +88,9 @@ enum Commands {
 enum SchemaKind {
     /// The ctxgen spec (draft-07), as committed in schemas/ctxgen-spec.schema.json.
     Spec,
+    /// cloud-config user-data (draft-07) for one cloud-init release, from ctxgen's model;
+    /// schemas/cloud-config.schema.json is the one for 26.2.
+    CloudConfig,
 }
 
 pub fn main() -> ExitCode {
@@ -123,10 +129,22 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
         } => build(&spec, output.as_deref(), json, files_dir, color),
         Commands::Check(args) => check::run(&args, color),
         Commands::Explain { code } => check::explain(&code),
-        Commands::Schema {
-            which: SchemaKind::Spec,
-        } => {
-            print!("{}", ctxgen::schema::spec_schema_text());
+        Commands::Schema { which, cloud_init } => {
+            match which {
+                SchemaKind::Spec => print!("{}", ctxgen::schema::spec_schema_text()),
+                SchemaKind::CloudConfig => {
+                    let Some(release) = ctxgen::cloud_config::Release::parse(&cloud_init) else {
+                        anyhow::bail!(
+                            "unknown cloud-init release `{cloud_init}`; known: {}",
+                            ctxgen::cloud_config::Release::known_list()
+                        );
+                    };
+                    print!(
+                        "{}",
+                        ctxgen::cloud_config::jsonschema::cloud_config_schema_text(release)
+                    );
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -8,6 +8,7 @@
 //! not emit text; `emit` does.
 
 mod gate;
+pub mod jsonschema;
 mod model;
 pub mod modules;
 mod release;
