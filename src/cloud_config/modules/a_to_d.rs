@@ -82,9 +82,11 @@ fn ansible() -> Module {
                         prop(
                             "run_ansible",
                             array(since(
-                                // The 22.4 schema left the item's type open; 25.1 requires a
-                                // mapping. The release in between is not in the changelog,
-                                // so this uses the first oracle that has it (25.1).
+                                // The 22.4 schema gave the item no type (a mapping is checked,
+                                // anything else passes); 25.1 requires a mapping. The change is
+                                // not in the changelog, so this uses the first oracle that has
+                                // it (25.1). The union of every JSON kind stands for "no type"
+                                // (a YAML date or set item is still refused, unlike in 22.4).
                                 "25.1",
                                 run_ansible_item(),
                                 union([
