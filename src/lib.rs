@@ -95,16 +95,16 @@ pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Res
     warnings.extend(compiled.warnings.0);
     let json = emit::to_value(&compiled.config);
     let oldest = Release::parse(&parsed.target.cloud_init.value).unwrap_or(Release::OLDEST);
-    let gate = cloud_config::check(&json, oldest, &|p| compiled.provenance.locate(p));
-    if gate.has_errors() {
-        return Err(gate);
-    }
     let yaml = emit::to_yaml(&json, &parsed.name.value).map_err(|e| {
         Diagnostics(vec![Diagnostic::error(
             Code::OutputGate,
             format!("internal: cannot emit YAML: {e}"),
         )])
     })?;
+    let gate = cloud_config::check(&yaml, oldest, &|p| compiled.provenance.locate(p));
+    if gate.has_errors() {
+        return Err(gate);
+    }
     Ok(Artifact {
         name: parsed.name.value.clone(),
         yaml,
