@@ -43,11 +43,21 @@ pub enum Code {
     OutputGate,
     /// Reading or writing failed.
     Io,
+    /// A cloud-config value that cloud-init's schema rejects (for the release checked).
+    Schema,
+    /// A cloud-config key or value form that cloud-init reports as deprecated.
+    Deprecated,
+    /// User-data that cloud-init would skip, mangle or fail on (unknown content,
+    /// broken MIME or gzip, a template that does not render).
+    UserData,
+    /// A finding of a lint rule, by the number of the rule's own code (`CL001` is 1).
+    Lint(u16),
 }
 
 impl Code {
-    /// Every code, for the uniqueness test and the documentation.
-    pub const ALL: [Code; 10] = [
+    /// Every code of ctxgen itself (lint rules list theirs in `lint::rules`), for the
+    /// uniqueness test and the documentation.
+    pub const ALL: [Code; 13] = [
         Code::YamlSyntax,
         Code::SpecShape,
         Code::SpecVersion,
@@ -58,6 +68,9 @@ impl Code {
         Code::Unsupported,
         Code::OutputGate,
         Code::Io,
+        Code::Schema,
+        Code::Deprecated,
+        Code::UserData,
     ];
 
     /// The stable identifier printed in messages and reports.
@@ -73,6 +86,10 @@ impl Code {
             Code::Unsupported => "CG008",
             Code::OutputGate => "CG009",
             Code::Io => "CG010",
+            Code::Schema => "CG011",
+            Code::Deprecated => "CG012",
+            Code::UserData => "CG013",
+            Code::Lint(number) => crate::lint::code_of(number),
         }
     }
 }

@@ -25,6 +25,7 @@
 //! → [`emit`] (one emitter for YAML and JSON). The library never prints, never exits
 //! and reads no environment; the `ctxgen` binary does those.
 
+pub mod check;
 pub mod cloud_config;
 mod compile;
 pub mod diag;
@@ -94,16 +95,16 @@ pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Res
     warnings.extend(compiled.warnings.0);
     let json = emit::to_value(&compiled.config);
     let oldest = Release::parse(&parsed.target.cloud_init.value).unwrap_or(Release::OLDEST);
-    let gate = cloud_config::check(&json, oldest, &|p| compiled.provenance.locate(p));
-    if gate.has_errors() {
-        return Err(gate);
-    }
     let yaml = emit::to_yaml(&json, &parsed.name.value).map_err(|e| {
         Diagnostics(vec![Diagnostic::error(
             Code::OutputGate,
             format!("internal: cannot emit YAML: {e}"),
         )])
     })?;
+    let gate = cloud_config::check(&yaml, oldest, &|p| compiled.provenance.locate(p));
+    if gate.has_errors() {
+        return Err(gate);
+    }
     Ok(Artifact {
         name: parsed.name.value.clone(),
         yaml,

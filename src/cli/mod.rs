@@ -2,6 +2,7 @@
 //! diagnostics and sets the exit code: 0 success, 1 findings in the input, 2 usage or
 //! I/O errors. The only module that prints, reads the environment or exits.
 
+mod check;
 mod output;
 
 use std::io::{IsTerminal, Read};
@@ -14,9 +15,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ctxgen::{BuildOptions, Sources};
 
 /// Exit code: the input has findings (errors in the spec).
-const FINDINGS: u8 = 1;
+pub(crate) const FINDINGS: u8 = 1;
 /// Exit code: usage or I/O error.
-const USAGE: u8 = 2;
+pub(crate) const USAGE: u8 = 2;
 
 #[derive(Parser)]
 #[command(
@@ -59,10 +60,27 @@ enum Commands {
         #[arg(long, value_name = "DIR")]
         files_dir: Option<PathBuf>,
     },
+    /// Check user-data files, folders and specs as cloud-init would, plus lint.
+    #[command(
+        long_about = "Checks user-data (#cloud-config, multipart MIME, gzip, base64, \
+        jinja templates, scripts, #include, archives) and ctxgen specs. Folders are searched \
+        recursively for .yaml, .yml, .txt, user-data* and *.cloud-config files and for files \
+        whose content is user-data; `-` reads standard input.\n\n\
+        Exit codes: 0 no errors, 1 errors (or warnings with --strict), 2 usage or I/O error."
+    )]
+    Check(check::Args),
+    /// Explain a diagnostic code or lint rule (`CL001`, `secret-file-mode`, `CG011`).
+    Explain {
+        /// The code or rule name; `all` lists every lint rule.
+        code: String,
+    },
     /// Print a JSON Schema.
     Schema {
         #[arg(value_enum)]
         which: SchemaKind,
+        /// For `cloud-config`: the cloud-init release (22.4 ... 26.2).
+        #[arg(long = "cloud-init", value_name = "VERSION", default_value = "26.2")]
+        cloud_init: String,
     },
 }
 
@@ -70,6 +88,9 @@ enum Commands {
 enum SchemaKind {
     /// The ctxgen spec (draft-07), as committed in schemas/ctxgen-spec.schema.json.
     Spec,
+    /// cloud-config user-data (draft-07) for one cloud-init release, from ctxgen's model;
+    /// schemas/cloud-config.schema.json is the one for 26.2.
+    CloudConfig,
 }
 
 pub fn main() -> ExitCode {
@@ -106,10 +127,24 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
             json,
             files_dir,
         } => build(&spec, output.as_deref(), json, files_dir, color),
-        Commands::Schema {
-            which: SchemaKind::Spec,
-        } => {
-            print!("{}", ctxgen::schema::spec_schema_text());
+        Commands::Check(args) => check::run(&args, color),
+        Commands::Explain { code } => check::explain(&code),
+        Commands::Schema { which, cloud_init } => {
+            match which {
+                SchemaKind::Spec => print!("{}", ctxgen::schema::spec_schema_text()),
+                SchemaKind::CloudConfig => {
+                    let Some(release) = ctxgen::cloud_config::Release::parse(&cloud_init) else {
+                        anyhow::bail!(
+                            "unknown cloud-init release `{cloud_init}`; known: {}",
+                            ctxgen::cloud_config::Release::known_list()
+                        );
+                    };
+                    print!(
+                        "{}",
+                        ctxgen::cloud_config::jsonschema::cloud_config_schema_text(release)
+                    );
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

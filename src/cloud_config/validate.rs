@@ -926,14 +926,44 @@ fn is_iso_date(s: &str) -> bool {
     }
 }
 
-/// Compiled patterns of the model, compiled once each.
+/// Compiled patterns of the model, compiled once each, with Python's meaning of `$`.
 fn regex(pattern: &'static str) -> Regex {
     static CACHE: LazyLock<Mutex<HashMap<&'static str, Regex>>> = LazyLock::new(Default::default);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     cache
         .entry(pattern)
-        .or_insert_with(|| Regex::new(pattern).expect("model patterns are valid (tested)"))
+        .or_insert_with(|| Regex::new(&python_dollar(pattern)).expect("model patterns are valid (tested)"))
         .clone()
+}
+
+/// Python's `re` lets `$` match before a final newline too (`"2G\n"` matches `^2G$`);
+/// Rust's `$` is the very end only. Rewrites each `$` outside escapes and classes.
+fn python_dollar(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let (mut escaped, mut class) = (false, false);
+    for c in pattern.chars() {
+        match c {
+            _ if escaped => {
+                escaped = false;
+                out.push(c);
+            }
+            '\\' => {
+                escaped = true;
+                out.push(c);
+            }
+            '[' => {
+                class = true;
+                out.push(c);
+            }
+            ']' => {
+                class = false;
+                out.push(c);
+            }
+            '$' if !class => out.push_str("(?:\\n?\\z)"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -1006,6 +1036,13 @@ mod tests {
         assert_eq!(run(doc, "22.4"), [(E, "groups".to_string())]);
         assert_eq!(run(doc, "26.2"), [(E, "groups.0.admins.0".to_string())]);
         assert_eq!(run("groups: [a, {b: [c]}]\n", "26.2"), []);
+    }
+
+    #[test]
+    fn dollar_matches_as_in_python() {
+        assert!(regex("^2G$").is_match("2G\n"));
+        assert!(!regex("^2G$").is_match("2G\n\n"));
+        assert_eq!(python_dollar(r"^[$]\$x$"), r"^[$]\$x(?:\n?\z)");
     }
 
     #[test]

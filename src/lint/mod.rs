@@ -112,6 +112,20 @@ pub trait Rule: Sync + Send {
     fn whole(&self, _whole: &Whole<'_>, _out: &mut Vec<Finding>) {}
 }
 
+/// The number of a rule code (`CL012` is 12), as diagnostics carry it.
+pub fn number_of(code: &str) -> u16 {
+    code.get(2..).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+/// The code of rule number `n` (`CL???` for a number no rule has).
+pub fn code_of(n: u16) -> &'static str {
+    rules::all()
+        .iter()
+        .map(|r| r.meta().code)
+        .find(|c| number_of(c) == n)
+        .unwrap_or("CL???")
+}
+
 /// Finds a rule by code (`CL003`) or name (`secret-file-mode`), case-insensitively.
 pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
     rules::all().iter().copied().find(|r| {

@@ -1,0 +1,158 @@
+//! The published cloud-config schema (`schemas/cloud-config.schema.json`, cloud-init
+//! 26.2): it is current, it is a valid draft-07 schema with a description on every key,
+//! and, run by Python's `jsonschema` on the verdict corpus as PyYAML loads it, it
+//! accepts exactly the documents ctxgen's validator accepts, at every oracle release.
+//!
+//! `CTXGEN_BLESS=1 cargo test --test cloud_config_schema` rewrites the committed file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ctxgen::cloud_config::Release;
+use ctxgen::cloud_config::jsonschema::cloud_config_schema_text;
+use ctxgen::cloud_config::modules::model;
+use ctxgen::cloud_config::validate::{ProblemKind, validate};
+use ctxgen::source::{Sources, yaml11};
+
+const COMMITTED: &str = "schemas/cloud-config.schema.json";
+const SYSTEM_PYTHON: &str = "/usr/bin/python3";
+
+/// argv[1]: schema; argv[2:]: YAML files. Prints `valid` or `invalid` per file, one a
+/// line. Values JSON has no type for (dates, sets) become objects no cloud-config
+/// type accepts, as they are for cloud-init's validator; bytes become text.
+const VALIDATE_PY: &str = r#"
+import datetime, json, sys, yaml
+from jsonschema import Draft7Validator
+schema = json.load(open(sys.argv[1], encoding="utf-8"))
+Draft7Validator.check_schema(schema)
+validator = Draft7Validator(schema)
+def plain(x):
+    if isinstance(x, dict):
+        return {str(k): plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [plain(v) for v in x]
+    if isinstance(x, bytes):
+        return x.decode("latin-1")
+    if isinstance(x, (datetime.date, set)):
+        return {"\u0000not-json": str(x)}
+    return x
+for path in sys.argv[2:]:
+    doc = plain(yaml.safe_load(open(path, encoding="utf-8")))
+    print("valid" if validator.is_valid(doc) else "invalid")
+"#;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn committed_schema_is_current() {
+    let path = root().join(COMMITTED);
+    let fresh = cloud_config_schema_text(Release::NEWEST);
+    if std::env::var_os("CTXGEN_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &fresh).expect("write the schema");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "{COMMITTED} is stale: the cloud-config model changed. Regenerate it with\n\
+         \n    CTXGEN_BLESS=1 cargo test --test cloud_config_schema\n\
+         \nand commit the result."
+    );
+}
+
+#[test]
+fn every_key_has_a_description() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&cloud_config_schema_text(Release::NEWEST)).expect("JSON");
+    let props = schema["properties"].as_object().expect("properties");
+    assert!(
+        props.len() > 100,
+        "the model has only {} top-level keys",
+        props.len()
+    );
+    let missing: Vec<&String> = props
+        .iter()
+        .filter(|(_, v)| v["description"].as_str().is_none_or(|d| d.trim().is_empty()))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(missing.is_empty(), "keys without a description: {missing:?}");
+}
+
+fn corpus() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![root().join("tests/fixtures/check/corpus")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("corpus folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn schema_and_validator_agree_on_the_corpus() {
+    let files = corpus();
+    assert!(
+        files.len() >= 300,
+        "the corpus has only {} documents",
+        files.len()
+    );
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut problems = Vec::new();
+    for text in ["22.4", "25.1", "26.2"] {
+        let release = Release::parse(text).expect("release");
+        let schema_path = dir.path().join(format!("{text}.json"));
+        std::fs::write(&schema_path, cloud_config_schema_text(release)).expect("write schema");
+        let out = Command::new(SYSTEM_PYTHON)
+            .arg("-c")
+            .arg(VALIDATE_PY)
+            .arg(&schema_path)
+            .args(&files)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {SYSTEM_PYTHON}: {e}"));
+        assert!(
+            out.status.success(),
+            "jsonschema validation did not run (install python3-jsonschema and python3-yaml):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let verdicts: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(verdicts.len(), files.len(), "one verdict per file");
+        for (file, theirs) in files.iter().zip(&verdicts) {
+            let source = std::fs::read_to_string(file).expect("read");
+            let mut sources = Sources::new();
+            let id = sources.add(file.display().to_string(), source);
+            let Ok(loaded) = yaml11::load(&sources, id) else {
+                continue;
+            };
+            if !matches!(loaded.root.kind, yaml11::NodeKind::Map(_)) {
+                continue;
+            }
+            let ours = if validate(model(), &loaded.root, release)
+                .iter()
+                .any(|p| p.kind == ProblemKind::Error)
+            {
+                "invalid"
+            } else {
+                "valid"
+            };
+            if ours != theirs {
+                problems.push(format!(
+                    "{text} {}: validator says {ours}, generated schema says {theirs}",
+                    file.strip_prefix(root()).unwrap_or(file).display()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
