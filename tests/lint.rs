@@ -246,6 +246,27 @@ fn spans_stay_inside_their_texts() {
 }
 
 #[test]
+fn credential_spans_select_one_line() {
+    // So that a report shows (or masks) the credential's line, not a whole file.
+    for (rule_name, name, path) in fixtures() {
+        let report = run(&name, &path);
+        for code in ["CL001", "CL002", "CL011"] {
+            for f in of_rule(&report, code) {
+                if f.diag.message.contains("encoded content") {
+                    continue;
+                }
+                let span = f.diag.span.expect("span");
+                let text = &report.sources.get(span.file).expect("file").text[span.start..span.end];
+                assert!(
+                    !text.trim_end().contains('\n'),
+                    "{rule_name}/{name}: {code} spans several lines"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn no_finding_repeats_a_credential() {
     let secrets: Vec<&str> = FAKE_SECRETS.iter().chain(ENCODED_SECRETS).copied().collect();
     let mut leaks = Vec::new();

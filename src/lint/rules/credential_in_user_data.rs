@@ -18,7 +18,9 @@ use std::sync::LazyLock;
 use base64::Engine;
 use regex::Regex;
 
-use super::{command_items, file_content, finding, get, items, join, key, key_seg, part_label, str_of};
+use super::{
+    command_items, file_content, finding, get, items, join, key, key_seg, narrow, part_label, str_of,
+};
 use crate::cloud_config::validate::{Seg, dotted};
 use crate::diag::Severity;
 use crate::lint::{Doc, Finding, RuleMeta, Text};
@@ -83,30 +85,40 @@ fn walk(doc: &Doc<'_>, node: &Node, path: &mut Vec<Seg>, under: Option<&str>, ou
             if is_host_key(path) {
                 return;
             }
-            let mut kinds: Vec<String> = Vec::new();
-            let hits = scan(s);
-            let pem = hits.iter().any(|h| h.pem);
-            kinds.extend(hits.into_iter().map(|h| h.kind));
-            if kinds.is_empty()
+            let mut found: Vec<(String, Span)> = scan(s)
+                .into_iter()
+                .map(|h| {
+                    let span = if h.pem {
+                        doc.sources.begin_line(node.span)
+                    } else {
+                        narrow(doc.sources, node.span, &s[h.range])
+                    };
+                    (h.kind, span)
+                })
+                .collect();
+            if found.is_empty()
                 && let Some(name) = under
                 && let Some(kind) = named_credential(name, s, path)
             {
-                kinds.push(kind);
+                found.push((kind, node.span));
             }
-            let span = if pem {
-                doc.sources.begin_line(node.span)
-            } else {
-                node.span
-            };
             let place = format!("at `{}`", dotted(path));
-            report(path, span, &kinds, &place, out);
+            report(path, &found, &place, out);
         }
         NodeKind::Map(pairs) | NodeKind::Pairs(pairs) => {
             for (k, v) in pairs {
-                let kinds: Vec<String> = str_of(k)
-                    .map(|text| scan(text).into_iter().map(|h| h.kind).collect())
+                let found: Vec<(String, Span)> = str_of(k)
+                    .map(|text| {
+                        scan(text)
+                            .into_iter()
+                            .map(|h| {
+                                let span = narrow(doc.sources, k.span, &text[h.range]);
+                                (h.kind, span)
+                            })
+                            .collect()
+                    })
                     .unwrap_or_default();
-                if kinds.is_empty() {
+                if found.is_empty() {
                     path.push(key_seg(k));
                     walk(doc, v, path, str_of(k), out);
                 } else {
@@ -116,7 +128,7 @@ fn walk(doc: &Doc<'_>, node: &Node, path: &mut Vec<Seg>, under: Option<&str>, ou
                     } else {
                         format!("in a mapping key under `{}`", dotted(path))
                     };
-                    report(path, k.span, &kinds, &place, out);
+                    report(path, &found, &place, out);
                     path.push(Seg::Key(REDACTED_KEY.to_string()));
                     walk(doc, v, path, None, out);
                 }
@@ -137,11 +149,11 @@ fn walk(doc: &Doc<'_>, node: &Node, path: &mut Vec<Seg>, under: Option<&str>, ou
 /// The path segment that stands for a mapping key that is itself a credential.
 const REDACTED_KEY: &str = "<credential>";
 
-/// One finding per kind of credential found in one scalar; `place` says where
-/// ("at `runcmd.0`").
-fn report(path: &[Seg], span: Span, kinds: &[String], place: &str, out: &mut Vec<Finding>) {
+/// One finding per kind of credential found in one scalar, each at its span; `place`
+/// says where ("at `runcmd.0`").
+fn report(path: &[Seg], found: &[(String, Span)], place: &str, out: &mut Vec<Finding>) {
     let mut seen: Vec<&str> = Vec::new();
-    for kind in kinds {
+    for (kind, span) in found {
         if seen.contains(&kind.as_str()) {
             continue;
         }
@@ -149,7 +161,7 @@ fn report(path: &[Seg], span: Span, kinds: &[String], place: &str, out: &mut Vec
         out.push(finding(
             &META,
             format!("{kind} {place}"),
-            span,
+            *span,
             path.to_vec(),
             Some(HINT.to_string()),
         ));
@@ -180,12 +192,15 @@ fn encoded_files(doc: &Doc<'_>, out: &mut Vec<Finding>) {
             .filter(|p| scan(p).is_empty())
             .map(|p| format!(" ({p})"))
             .unwrap_or_default();
-        let kinds: Vec<String> = scan(&content.text).into_iter().map(|h| h.kind).collect();
+        let found: Vec<(String, Span)> = scan(&content.text)
+            .into_iter()
+            .map(|h| (h.kind, node.span))
+            .collect();
         let place = format!(
             "at `{}`, found inside its `{encoding}`-encoded content{target}",
             dotted(&path)
         );
-        report(&path, node.span, &kinds, &place, out);
+        report(&path, &found, &place, out);
     }
 }
 
@@ -215,7 +230,8 @@ fn list_commands(doc: &Doc<'_>, out: &mut Vec<Finding>) {
             }
             let word_path = join(&path, [Seg::Index(j)]);
             let place = format!("at `{}`", dotted(&word_path));
-            report(&word_path, words[j].span, &[hit.kind], &place, out);
+            let span = narrow(doc.sources, words[j].span, &line[hit.range]);
+            report(&word_path, &[(hit.kind, span)], &place, out);
         }
     }
 }
@@ -780,10 +796,7 @@ mod tests {
             assert!(
                 !found[0].message.contains(token) && !found[0].hint.as_deref().unwrap_or("").contains(token)
             );
-            assert_eq!(
-                testing::spanned(&yaml, &found[0]),
-                format!("echo {token} > /tmp/t")
-            );
+            assert_eq!(testing::spanned(&yaml, &found[0]), token);
             let script = format!("#!/bin/sh\nexport T={token}\n");
             let found = testing::text(&RULE, &script);
             assert_eq!(found.len(), 1, "{token} in a script");
@@ -917,7 +930,7 @@ mod tests {
         let found = testing::doc(&RULE, yaml);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(dotted(&found[0].path), "runcmd.0.3");
-        assert_eq!(testing::spanned(yaml, &found[0]), "'deploy:Qw3Er5Ty7U'");
+        assert_eq!(testing::spanned(yaml, &found[0]), "Qw3Er5Ty7U");
     }
 
     #[test]

@@ -15,8 +15,8 @@ use base64::engine::general_purpose::{GeneralPurpose, PAD_INDIFFERENT};
 
 use super::{Finding, PartInfo, Rule, RuleMeta};
 use crate::cloud_config::validate::Seg;
-use crate::source::Span;
 use crate::source::yaml11::{Node, NodeKind};
+use crate::source::{Sources, Span};
 
 pub mod command_item_type;
 pub mod credential_in_user_data;
@@ -120,6 +120,20 @@ pub(crate) fn entry<'a>(map: &'a Node, name: &str) -> Option<(&'a Node, &'a Node
 /// The value of `map` under the string key `name`.
 pub(crate) fn get<'a>(map: &'a Node, name: &str) -> Option<&'a Node> {
     entry(map, name).map(|(_, v)| v)
+}
+
+/// The span of `token` inside the scalar at `span`, where the scalar's source holds it
+/// as is (no escapes or folding in between); else the whole scalar. Credential rules
+/// use it so that a renderer can mask exactly the credential.
+pub(crate) fn narrow(sources: &Sources, span: Span, token: &str) -> Span {
+    let found = sources
+        .get(span.file)
+        .and_then(|f| f.text.get(span.start..span.end))
+        .and_then(|source| source.find(token));
+    match found {
+        Some(at) if !token.is_empty() => Span::new(span.file, span.start + at, span.start + at + token.len()),
+        _ => span,
+    }
 }
 
 /// What kind of value YAML 1.1 made of a node, for messages ("an integer").

@@ -6,10 +6,13 @@
 //! and `users` (`type: text`, or a `password` that is not a hash). `R`/`RANDOM` ask
 //! cloud-init for a random password and are fine. Findings never quote the password.
 
-use super::{entry, finding, get, items, join, key, kind_name, python_truthy, str_of, user_field, users};
+use super::{
+    entry, finding, get, items, join, key, kind_name, narrow, python_truthy, str_of, user_field, users,
+};
 use crate::cloud_config::validate::{Seg, dotted};
 use crate::diag::Severity;
 use crate::lint::{Doc, Finding, RuleMeta};
+use crate::source::Sources;
 use crate::source::yaml11::{Node, NodeKind};
 
 /// The rule.
@@ -90,7 +93,7 @@ impl super::super::Rule for PlaintextPassword {
             );
         }
         if let Some(chpasswd) = get(root, "chpasswd") {
-            chpasswd_list(chpasswd, out);
+            chpasswd_list(doc.sources, chpasswd, out);
             chpasswd_users(chpasswd, out);
         }
     }
@@ -108,7 +111,7 @@ fn report(out: &mut Vec<Finding>, value: &Node, path: &[Seg], message: String) {
 
 /// `chpasswd.list`: a list of `user:password` strings, or the same as lines of one
 /// string.
-fn chpasswd_list(chpasswd: &Node, out: &mut Vec<Finding>) {
+fn chpasswd_list(sources: &Sources, chpasswd: &Node, out: &mut Vec<Finding>) {
     let Some(list) = get(chpasswd, "list") else {
         return;
     };
@@ -120,29 +123,34 @@ fn chpasswd_list(chpasswd: &Node, out: &mut Vec<Finding>) {
                     && clear_line(text)
                 {
                     let path = join(&base, [Seg::Index(i)]);
-                    report(
-                        out,
-                        line,
-                        &path,
+                    let password = text.split_once(':').map_or(text, |(_, p)| p);
+                    out.push(finding(
+                        &META,
                         format!("`{}` gives a user's password in clear text", dotted(&path)),
-                    );
+                        narrow(sources, line.span, password),
+                        path,
+                        Some(HINT.to_string()),
+                    ));
                 }
             }
         }
         NodeKind::Str(text) => {
-            let count = text.lines().filter(|l| clear_line(l)).count();
-            if count > 0 {
-                let noun = if count == 1 {
+            let clear: Vec<&str> = text.lines().filter(|l| clear_line(l)).collect();
+            if let Some(first) = clear.first() {
+                let noun = if clear.len() == 1 {
                     "line gives a password"
                 } else {
                     "lines give passwords"
                 };
-                report(
-                    out,
-                    list,
-                    &base,
-                    format!("{count} {noun} in clear text in `chpasswd.list`"),
-                );
+                // Points at the first one's password.
+                let password = first.split_once(':').map_or(*first, |(_, p)| p);
+                out.push(finding(
+                    &META,
+                    format!("{} {noun} in clear text in `chpasswd.list`", clear.len()),
+                    narrow(sources, list.span, password),
+                    base.to_vec(),
+                    Some(HINT.to_string()),
+                ));
             }
         }
         _ => {}
@@ -243,6 +251,11 @@ mod tests {
         );
         let found = testing::doc(&RULE, &yaml);
         assert_eq!(testing::spanned(&yaml, &found[0]), SECRET);
+        assert_eq!(
+            testing::spanned(&yaml, &found[4]),
+            SECRET,
+            "the password of a user:password line"
+        );
     }
 
     #[test]
