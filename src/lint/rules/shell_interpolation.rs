@@ -1,9 +1,10 @@
 //! CL009 `shell-interpolation`: a `runcmd`/`bootcmd` string that the shell expands.
 //!
 //! A string item goes to `sh` as it is, so `$VAR`, `${…}`, `$(…)` and backticks in it
-//! are expanded, and what they expand to is split into words and globbed. A list item
-//! is quoted word by word and reaches the command unchanged. Text in single quotes is
-//! not expanded and does not count; lists are never reported.
+//! are expanded, and unless quoted what they expand to is split into words and
+//! globbed. A list item is quoted word by word and reaches the command unchanged.
+//! Text in single quotes is not expanded and does not count; lists are never
+//! reported.
 
 use super::{command_items, finding, str_of};
 use crate::cloud_config::validate::dotted;
@@ -21,12 +22,12 @@ static META: RuleMeta = RuleMeta {
     name: "shell-interpolation",
     default_severity: Severity::Warning,
     summary: "a string command expands variables or command output in the shell",
-    why: "cloud-init runs string commands through `sh`. A value expanded there is split \
-          on blanks and globbed, and shell syntax in it (`;`, `$(…)`) may run: a host \
-          name, a metadata value or a file's content becomes part of the command line. \
-          Quoting inside one long YAML string is easy to get wrong and hard to review. A \
-          list item (`[cmd, arg]`) is quoted by cloud-init and reaches the command \
-          exactly as written.",
+    why: "cloud-init runs string commands through `sh`. Whatever `$VAR`, `${…}`, `$(…)` \
+          or backticks expand to is split on blanks and globbed unless it is quoted, so a \
+          value with a space or a `*` in it turns into several arguments or into file \
+          names. Quoting inside one long YAML string is easy to get wrong and hard to \
+          review. A list item (`[cmd, arg]`) is quoted by cloud-init and reaches the \
+          command exactly as written.",
     example: "runcmd:\n  - mkdir -p /srv/$APP_NAME && chown $APP_USER /srv/$APP_NAME\n",
     instead: "Write commands as lists where no shell is needed. Where one is (pipes, \
               redirections), pass the values as arguments rather than pasting them in:\n\nruncmd:\n  - [mkdir, -p, /srv/app]\n  - [sh, -c, 'chown \"$1\" /srv/app', sh, appuser]\n",
@@ -49,7 +50,7 @@ impl super::super::Rule for ShellInterpolation {
             out.push(finding(
                 &META,
                 format!(
-                    "`{}` is a shell string with {}; the shell splits and globs what it expands to",
+                    "`{}` is a shell string with {}; unquoted, what it expands to is split and globbed",
                     dotted(&path),
                     found.join(" and ")
                 ),
