@@ -83,7 +83,11 @@ fn main() {
         .iter()
         .map(|f| (f.display().to_string(), std::fs::read(f).expect("read")))
         .collect();
-    println!("corpus: {} files ({} distinct documents)", files.len(), sources.len());
+    println!(
+        "corpus: {} files ({} distinct documents)",
+        files.len(),
+        sources.len()
+    );
 
     // ctxgen, in-process, one thread.
     let options = Options::default();
@@ -115,7 +119,11 @@ fn main() {
     println!("ctxgen CLI, whole folder:          {ctx_folder:>9.4} ms/file");
     let start = Instant::now();
     for f in files.iter().take(20) {
-        Command::new(exe).arg("check").arg(f).output().expect("run ctxgen");
+        Command::new(exe)
+            .arg("check")
+            .arg(f)
+            .output()
+            .expect("run ctxgen");
     }
     let ctx_cli_single = ms(start.elapsed()) / 20.0;
     println!("ctxgen CLI, one process per file:  {ctx_cli_single:>9.4} ms/file");

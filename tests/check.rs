@@ -49,7 +49,12 @@ fn codes(doc: &Value) -> Vec<(String, String)> {
         .as_array()
         .expect("diagnostics")
         .iter()
-        .map(|d| (d["code"].as_str().unwrap().to_string(), d["path"].as_str().unwrap().to_string()))
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["path"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -71,13 +76,25 @@ fn a_valid_file_passes_and_an_invalid_one_is_located() {
     assert_eq!(d["category"], "schema");
     assert_eq!(d["path"], "write_files.0.permissions");
     assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(4), Some(18)));
-    assert!(d["hint"].as_str().unwrap().contains("YAML 1.1 reads `0644` as the integer 420"), "{d}");
+    assert!(
+        d["hint"]
+            .as_str()
+            .unwrap()
+            .contains("YAML 1.1 reads `0644` as the integer 420"),
+        "{d}"
+    );
     assert_eq!(doc["summary"]["errors"], 1);
 
     let out = ctxgen().args(["check", &bad]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("error[CG011]") && text.contains("bad.yaml:4:18"), "{text}");
-    assert!(text.trim_end().ends_with("checked 1 file: 1 error, 1 warning") || text.contains("checked 1 file"), "{text}");
+    assert!(
+        text.contains("error[CG011]") && text.contains("bad.yaml:4:18"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end().ends_with("checked 1 file: 1 error, 1 warning") || text.contains("checked 1 file"),
+        "{text}"
+    );
     assert!(!text.contains('\u{1b}'), "NO_COLOR is honoured");
 }
 
@@ -85,9 +102,18 @@ fn a_valid_file_passes_and_an_invalid_one_is_located() {
 fn the_release_decides_the_verdict() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "x.yaml", b"#cloud-config\nnot_a_module_key: 1\n");
-    ctxgen().args(["check", "--cloud-init", "22.4", &f]).assert().code(0);
-    ctxgen().args(["check", "--cloud-init", "26.2", &f]).assert().code(1);
-    ctxgen().args(["check", "--cloud-init", "21.1", &f]).assert().code(2);
+    ctxgen()
+        .args(["check", "--cloud-init", "22.4", &f])
+        .assert()
+        .code(0);
+    ctxgen()
+        .args(["check", "--cloud-init", "26.2", &f])
+        .assert()
+        .code(1);
+    ctxgen()
+        .args(["check", "--cloud-init", "21.1", &f])
+        .assert()
+        .code(2);
 
     let dep = write(dir.path(), "d.yaml", b"#cloud-config\napt_update: true\n");
     let (doc, code) = json_report(&[&dep], None);
@@ -119,13 +145,19 @@ fn multipart_gzip_and_base64_are_opened() {
 
     let gz = write(dir.path(), "user-data.gz", &gzip(BAD.as_bytes()));
     let (doc, code) = json_report(&[&gz], None);
-    assert_eq!((code, doc["files"][0]["kind"].as_str()), (1, Some("gzip+cloud-config")));
+    assert_eq!(
+        (code, doc["files"][0]["kind"].as_str()),
+        (1, Some("gzip+cloud-config"))
+    );
     assert_eq!(doc["files"][0]["diagnostics"][0]["in_part"], true);
 
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(gzip(GOOD.as_bytes()));
     let (doc, code) = json_report(&["-"], Some(b64.as_bytes()));
-    assert_eq!((code, doc["files"][0]["kind"].as_str()), (0, Some("base64+gzip+cloud-config")));
+    assert_eq!(
+        (code, doc["files"][0]["kind"].as_str()),
+        (0, Some("base64+gzip+cloud-config"))
+    );
     assert_eq!(doc["files"][0]["path"], "<stdin>");
 }
 
@@ -138,13 +170,24 @@ fn jinja_templates_are_rendered_then_checked() {
         b"## template: jinja\n#cloud-config\nhostname: {{ v1.local_hostname }}\n",
     );
     ctxgen().args(["check", &ok]).assert().code(0);
-    let undefined = write(dir.path(), "u.yaml", b"## template: jinja\n#cloud-config\nhostname: {{ v1.nope }}\n");
+    let undefined = write(
+        dir.path(),
+        "u.yaml",
+        b"## template: jinja\n#cloud-config\nhostname: {{ v1.nope }}\n",
+    );
     let (doc, code) = json_report(&[&undefined], None);
     assert_eq!(code, 1);
     assert_eq!(doc["files"][0]["diagnostics"][0]["line"], 3);
     let data = write(dir.path(), "i.json", br#"{"v1": {"nope": "web-1"}}"#);
-    ctxgen().args(["check", "--instance-data", &data, &undefined]).assert().code(0);
-    let renders_bad = write(dir.path(), "r.yaml", b"## template: jinja\n#cloud-config\nruncmd: {{ v1.region }}\n");
+    ctxgen()
+        .args(["check", "--instance-data", &data, &undefined])
+        .assert()
+        .code(0);
+    let renders_bad = write(
+        dir.path(),
+        "r.yaml",
+        b"## template: jinja\n#cloud-config\nruncmd: {{ v1.region }}\n",
+    );
     let (doc, code) = json_report(&[&renders_bad], None);
     assert_eq!(code, 1);
     assert_eq!(codes(&doc)[0], ("CG011".to_string(), "runcmd".to_string()));
@@ -166,9 +209,17 @@ fn unknown_content_is_a_finding_but_found_files_are_skipped() {
     write(&dir.path().join("sub"), "notes.md", b"# notes\n");
     let (doc, code) = json_report(&[dir.path().to_str().unwrap()], None);
     assert_eq!(code, 1);
-    let paths: Vec<&str> = doc["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
     assert_eq!(paths.len(), 2, "{paths:?}");
-    assert!(paths[0].ends_with("bad.yaml") && paths[1].ends_with("sub/noext"), "{paths:?}");
+    assert!(
+        paths[0].ends_with("bad.yaml") && paths[1].ends_with("sub/noext"),
+        "{paths:?}"
+    );
     assert_eq!(doc["summary"]["skipped"], 1);
 }
 
@@ -179,7 +230,11 @@ fn scripts_and_specs_are_checked_too() {
     let (doc, code) = json_report(&[&script], None);
     assert_eq!((code, doc["files"][0]["kind"].as_str()), (0, Some("script")));
 
-    let spec = write(dir.path(), "app.yaml", b"version: 1\nname: app\npakages: {install: [nginx]}\n");
+    let spec = write(
+        dir.path(),
+        "app.yaml",
+        b"version: 1\nname: app\npakages: {install: [nginx]}\n",
+    );
     let (doc, code) = json_report(&[&spec], None);
     assert_eq!((code, doc["files"][0]["kind"].as_str()), (1, Some("spec")));
     assert_eq!(doc["files"][0]["diagnostics"][0]["code"], "CG002");
@@ -193,22 +248,34 @@ fn yaml_syntax_errors_and_io_errors() {
     assert_eq!(code, 1);
     assert_eq!(doc["files"][0]["diagnostics"][0]["category"], "syntax");
     let missing = dir.path().join("missing.yaml");
-    ctxgen().args(["check", missing.to_str().unwrap()]).assert().code(2);
-    ctxgen().args(["check", "--format", "nope", &broken]).assert().code(2);
+    ctxgen()
+        .args(["check", missing.to_str().unwrap()])
+        .assert()
+        .code(2);
+    ctxgen()
+        .args(["check", "--format", "nope", &broken])
+        .assert()
+        .code(2);
 }
 
 #[test]
 fn sarif_github_and_annotate_formats() {
     let dir = tempfile::tempdir().unwrap();
     let bad = write(dir.path(), "bad.yaml", BAD.as_bytes());
-    let out = ctxgen().args(["check", "--format", "sarif", &bad]).output().unwrap();
+    let out = ctxgen()
+        .args(["check", "--format", "sarif", &bad])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let result = &sarif["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "CG011");
     assert_eq!(result["level"], "error");
-    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 4);
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        4
+    );
     assert!(
         sarif["runs"][0]["tool"]["driver"]["rules"]
             .as_array()
@@ -217,26 +284,44 @@ fn sarif_github_and_annotate_formats() {
             .any(|r| r["id"] == "CG011")
     );
 
-    let out = ctxgen().args(["check", "--format", "github", &bad]).output().unwrap();
+    let out = ctxgen()
+        .args(["check", "--format", "github", &bad])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with(&format!("::error file={bad},line=4,col=18,")), "{text}");
+    assert!(
+        text.starts_with(&format!("::error file={bad},line=4,col=18,")),
+        "{text}"
+    );
     assert!(text.contains("title=CG011::"), "{text}");
 
-    let out = ctxgen().args(["check", "--format", "annotate", &bad]).output().unwrap();
+    let out = ctxgen()
+        .args(["check", "--format", "annotate", &bad])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("    permissions: 0644\t\t# E1"), "{text}");
-    assert!(text.contains("# E1: write_files.0.permissions: expected a string, found an integer"), "{text}");
+    assert!(
+        text.contains("# E1: write_files.0.permissions: expected a string, found an integer"),
+        "{text}"
+    );
 }
 
 #[test]
 fn explain_and_schema_commands() {
     ctxgen().args(["explain", "CG011"]).assert().code(0);
     ctxgen().args(["explain", "nope"]).assert().code(2);
-    let out = ctxgen().args(["schema", "cloud-config", "--cloud-init", "22.4"]).output().unwrap();
+    let out = ctxgen()
+        .args(["schema", "cloud-config", "--cloud-init", "22.4"])
+        .output()
+        .unwrap();
     let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(schema["additionalProperties"], true);
     assert!(schema["properties"]["write_files"].is_object());
-    ctxgen().args(["schema", "cloud-config", "--cloud-init", "9.9"]).assert().code(2);
+    ctxgen()
+        .args(["schema", "cloud-config", "--cloud-init", "9.9"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -252,7 +337,16 @@ fn schema_file_replaces_the_model() {
     assert_eq!(code, 1);
     let mut got = codes(&doc);
     got.sort();
-    assert_eq!(got, [("CG011".to_string(), String::new()), ("CG011".to_string(), "hostname".to_string())]);
+    assert_eq!(
+        got,
+        [
+            ("CG011".to_string(), String::new()),
+            ("CG011".to_string(), "hostname".to_string())
+        ]
+    );
     let not_json = write(dir.path(), "n.json", b"{");
-    ctxgen().args(["check", "--schema", &not_json, &f]).assert().code(2);
+    ctxgen()
+        .args(["check", "--schema", &not_json, &f])
+        .assert()
+        .code(2);
 }

@@ -109,6 +109,8 @@ pub struct Report {
     /// `script`, ...
     pub kind: String,
     pub sources: Sources,
+    /// The input's own text in `sources`, as read (decoded parts are other files).
+    pub input: FileId,
     pub findings: Vec<Finding>,
 }
 
@@ -135,11 +137,13 @@ pub fn check_bytes(name: &str, bytes: &[u8], options: &Options) -> Report {
             name: name.to_string(),
             kind: String::new(),
             sources: Sources::new(),
+            input: FileId::default(),
             findings: Vec::new(),
         },
     };
     let input_text = String::from_utf8_lossy(bytes).into_owned();
     let input_id = c.report.sources.add(name, input_text);
+    c.report.input = input_id;
     let ud = match userdata::read(bytes, name) {
         Ok(ud) => ud,
         Err(e) => {

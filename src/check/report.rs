@@ -61,9 +61,7 @@ fn region(sources: &Sources, f: &Finding) -> Option<(usize, usize, usize, usize)
 
 /// Whether the finding's span is in the input file itself (not in a decoded part).
 fn in_input(r: &Report, f: &Finding) -> bool {
-    f.diag
-        .span
-        .is_some_and(|s| r.sources.get(s.file).is_some_and(|file| file.name == r.name))
+    f.diag.span.is_some_and(|s| s.file == r.input)
 }
 
 /// People: each file's findings as rustc-style snippets, then the summary.

@@ -25,7 +25,10 @@ pub fn check(yaml: &str, oldest: Release, locate: &dyn Fn(&str) -> Option<Span>)
             diags.push(
                 Diagnostic::error(
                     Code::OutputGate,
-                    format!("the generated cloud-config does not read back under YAML 1.1: {}", d.message),
+                    format!(
+                        "the generated cloud-config does not read back under YAML 1.1: {}",
+                        d.message
+                    ),
                 )
                 .with_hint("this is a ctxgen bug; please report it with the spec"),
             );
@@ -46,7 +49,11 @@ pub fn check(yaml: &str, oldest: Release, locate: &dyn Fn(&str) -> Option<Span>)
             };
             let mut d = Diagnostic::error(
                 Code::OutputGate,
-                format!("cloud-init {release} {what} the generated `{}`: {}", dotted(&p.path), p.message),
+                format!(
+                    "cloud-init {release} {what} the generated `{}`: {}",
+                    dotted(&p.path),
+                    p.message
+                ),
             )
             .with_hint("this is a ctxgen bug if the spec is valid; please report it with the spec");
             if let Some(span) = locate(&pointer) {
@@ -77,9 +84,15 @@ mod tests {
         let doc = "#cloud-config\nwrite_files: [{path: /a, permissions: 420}]\nbogus: 1\napt_update: true\n";
         let d = check(doc, Release::OLDEST, &|_| None);
         let messages: Vec<_> = d.iter().map(|d| d.message.as_str()).collect();
-        assert!(messages.iter().any(|m| m.contains("write_files.0.permissions")), "{messages:?}");
+        assert!(
+            messages.iter().any(|m| m.contains("write_files.0.permissions")),
+            "{messages:?}"
+        );
         // Unknown top-level keys are rejected from 23.4 on.
-        assert!(messages.iter().any(|m| m.starts_with("cloud-init 23.4 rejects")), "{messages:?}");
+        assert!(
+            messages.iter().any(|m| m.starts_with("cloud-init 23.4 rejects")),
+            "{messages:?}"
+        );
         assert!(messages.iter().any(|m| m.contains("deprecated")), "{messages:?}");
         assert!(!check("#cloud-config\nruncmd: [[ls]]\n", Release::OLDEST, &|_| None).has_errors());
     }
