@@ -350,3 +350,25 @@ fn schema_file_replaces_the_model() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn no_report_format_prints_a_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    // A made-up token of GitHub's format (not a real credential).
+    let token = "ghp_0123456789abcdefABCDEF0123456789abcd";
+    let doc = format!(
+        "#cloud-config\nwrite_files:\n  - path: /root/.config/gh\n    permissions: '0600'\n    content: \"token={token}\\n\"\nruncmd:\n  - [echo, {token}]\n"
+    );
+    let f = write(dir.path(), "leak.yaml", doc.as_bytes());
+    for format in ["human", "json", "sarif", "github", "annotate"] {
+        let out = ctxgen().args(["check", "--format", format, &f]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(all.contains("CL001"), "{format}: {all}");
+        assert!(!all.contains(&token[4..20]), "{format} prints the token:\n{all}");
+    }
+}

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{Finding, Report};
 use crate::diag::Severity;
 use crate::lint;
-use crate::source::Sources;
+use crate::source::{Sources, Span};
 
 /// Totals over all reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -64,10 +64,40 @@ fn in_input(r: &Report, f: &Finding) -> bool {
     f.diag.span.is_some_and(|s| s.file == r.input)
 }
 
+/// Lint rules whose span is a credential: renderers that show source text blank it.
+const CREDENTIAL_RULES: [&str; 3] = ["CL001", "CL002", "CL011"];
+
+/// The report's texts with every credential a finding points at replaced by `*`
+/// (byte for byte, so every span stays valid), for renderers that quote the source.
+fn masked(r: &Report) -> Sources {
+    let spans: Vec<Span> = r
+        .findings
+        .iter()
+        .filter(|f| CREDENTIAL_RULES.contains(&f.diag.code.as_str()))
+        .filter_map(|f| f.diag.span)
+        .collect();
+    let mut out = Sources::new();
+    for (id, file) in r.sources.iter() {
+        let mut bytes = file.text.clone().into_bytes();
+        for span in spans.iter().filter(|s| s.file == id) {
+            let end = span.end.min(bytes.len());
+            for b in &mut bytes[span.start.min(end)..end] {
+                if *b != b'\n' {
+                    *b = b'*';
+                }
+            }
+        }
+        // Whole characters were replaced byte by byte: still UTF-8.
+        out.add(file.name.clone(), String::from_utf8_lossy(&bytes).into_owned());
+    }
+    out
+}
+
 /// People: each file's findings as rustc-style snippets, then the summary.
 pub fn human(reports: &[Report], skipped: usize, color: bool) -> String {
     let mut out = String::new();
     for r in reports {
+        let sources = masked(r);
         for f in &r.findings {
             let mut d = f.diag.clone();
             if let Some(part) = &f.part
@@ -78,7 +108,7 @@ pub fn human(reports: &[Report], skipped: usize, color: bool) -> String {
             if d.span.is_none() {
                 d = d.with_note(format!("in `{}`", r.name));
             }
-            out.push_str(&d.render(&r.sources, color));
+            out.push_str(&d.render(&sources, color));
             out.push_str("\n\n");
         }
     }
@@ -283,6 +313,7 @@ pub fn annotate(reports: &[Report]) -> String {
         if reports.len() > 1 {
             out.push_str(&format!("# ==> {} <==\n", r.name));
         }
+        let masked = masked(r);
         let mut files: Vec<_> = r
             .findings
             .iter()
@@ -306,7 +337,8 @@ pub fn annotate(reports: &[Report]) -> String {
                 .iter()
                 .filter(|f| f.diag.span.is_some_and(|s| s.file == file))
                 .collect();
-            annotate_text(&r.sources, file, &source.text, &here, &mut out);
+            let text = masked.get(file).map_or("", |f| f.text.as_str());
+            annotate_text(&masked, file, text, &here, &mut out);
         }
         let loose: Vec<&Finding> = r.findings.iter().filter(|f| f.diag.span.is_none()).collect();
         if !loose.is_empty() {

@@ -126,7 +126,7 @@ pub fn code_of(n: u16) -> &'static str {
         .unwrap_or("CL???")
 }
 
-/// Finds a rule by code (`CL003`) or name (`secret-file-mode`), case-insensitively.
+/// Finds a rule by code (`CL006`) or name (`secret-file-mode`), case-insensitively.
 pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
     rules::all().iter().copied().find(|r| {
         r.meta().code.eq_ignore_ascii_case(code_or_name) || r.meta().name.eq_ignore_ascii_case(code_or_name)

@@ -78,6 +78,14 @@ impl Sources {
         id
     }
 
+    /// Every file with its id, in the order added.
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(u32::try_from(i).unwrap_or(u32::MAX)), f))
+    }
+
     /// The file behind an id. Ids only come from [`Sources::add`], so this never fails
     /// for ids of this table.
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
