@@ -18,7 +18,9 @@
 //! Under `cargo test --benches` it only checks every corpus file once, as a smoke
 //! test, without cloud-init.
 
-use std::path::{Path, PathBuf};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -26,34 +28,13 @@ use ctxgen::check::{Options, check_bytes};
 
 const MIN_FILES: usize = 1000;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn corpus() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![root().join("tests/fixtures/check/corpus")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("corpus folder") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
-    let sources = corpus();
+    let sources = common::corpus_files(None);
     assert!(!sources.is_empty(), "no corpus");
     if !bench {
         let options = Options::default();
@@ -129,7 +110,7 @@ fn main() {
     println!("ctxgen CLI, one process per file:  {ctx_cli_single:>9.4} ms/file");
 
     // cloud-init in-process.
-    let out = Command::new(root().join("tests/oracle/schema-verdicts"))
+    let out = Command::new(common::root().join("tests/oracle/schema-verdicts"))
         .arg("26.2")
         .args(&files)
         .output()
@@ -147,7 +128,7 @@ fn main() {
     let sample = 10;
     let start = Instant::now();
     for f in files.iter().take(sample) {
-        Command::new(root().join("tests/oracle/cloud-init-schema"))
+        Command::new(common::root().join("tests/oracle/cloud-init-schema"))
             .arg("26.2")
             .arg(f)
             .output()

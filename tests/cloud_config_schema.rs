@@ -5,7 +5,8 @@
 //!
 //! `CTXGEN_BLESS=1 cargo test --test cloud_config_schema` rewrites the committed file.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 
 use ctxgen::cloud_config::Release;
@@ -53,24 +54,12 @@ for path in sys.argv[2:]:
     print("valid" if validator.is_valid(plain(doc)) else "invalid")
 "#;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 #[test]
 fn committed_schema_is_current() {
-    let path = root().join(COMMITTED);
-    let fresh = cloud_config_schema_text(Release::NEWEST);
-    if std::env::var_os("CTXGEN_BLESS").is_some_and(|v| v == "1") {
-        std::fs::write(&path, &fresh).expect("write the schema");
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "{COMMITTED} is stale: the cloud-config model changed. Regenerate it with\n\
-         \n    CTXGEN_BLESS=1 cargo test --test cloud_config_schema\n\
-         \nand commit the result."
+    common::assert_committed(
+        COMMITTED,
+        &cloud_config_schema_text(Release::NEWEST),
+        "cloud_config_schema",
     );
 }
 
@@ -89,26 +78,9 @@ fn every_key_has_a_description() {
     assert!(missing.is_empty(), "keys without a description: {missing:?}");
 }
 
-fn corpus() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![root().join("tests/fixtures/check/corpus")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("corpus folder") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 #[test]
 fn schema_and_validator_agree_on_the_corpus() {
-    let files = corpus();
+    let files = common::corpus_files(None);
     assert!(
         files.len() >= 300,
         "the corpus has only {} documents",
@@ -161,7 +133,7 @@ fn schema_and_validator_agree_on_the_corpus() {
             if ours != theirs {
                 problems.push(format!(
                     "{text} {}: validator says {ours}, generated schema says {theirs}",
-                    file.strip_prefix(root()).unwrap_or(file).display()
+                    file.strip_prefix(common::root()).unwrap_or(file).display()
                 ));
             }
         }

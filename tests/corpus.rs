@@ -8,6 +8,8 @@
 //! `CTXGEN_CORPUS=DIR` runs a part of the corpus only. A missing oracle fails the
 //! test: it never passes by skipping.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,29 +32,6 @@ struct Judgement {
     /// Set when the verdict is not about the schema (YAML syntax, not a mapping): paths
     /// are then not compared.
     other: bool,
-}
-
-fn corpus_files() -> Vec<PathBuf> {
-    let root = std::env::var_os("CTXGEN_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/corpus"));
-    let mut files = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(dir) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    assert!(!files.is_empty(), "no corpus documents under {}", root.display());
-    files
 }
 
 fn ctxgen_judgement(file: &Path, release: Release) -> Judgement {
@@ -141,7 +120,7 @@ fn oracle_judgements(release: &str, files: &[PathBuf]) -> BTreeMap<String, Judge
 
 #[test]
 fn verdicts_agree_with_cloud_init() {
-    let files = corpus_files();
+    let files = common::corpus_files(std::env::var_os("CTXGEN_CORPUS").map(PathBuf::from));
     let mut failed = Vec::new();
     for release_text in RELEASES {
         let release = Release::parse(release_text).expect("known release");

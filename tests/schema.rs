@@ -42,19 +42,7 @@ sys.exit(1 if bad else 0)
 
 #[test]
 fn committed_schema_is_current() {
-    let path = common::root().join(COMMITTED);
-    let fresh = ctxgen::schema::spec_schema_text();
-    if std::env::var_os("CTXGEN_BLESS").is_some_and(|v| v == "1") {
-        std::fs::write(&path, &fresh).expect("write the schema");
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "{COMMITTED} is stale: the spec model changed. Regenerate it with\n\
-         \n    CTXGEN_BLESS=1 cargo test --test schema\n\
-         \nand commit the result."
-    );
+    common::assert_committed(COMMITTED, &ctxgen::schema::spec_schema_text(), "schema");
 }
 
 #[test]

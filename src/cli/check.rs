@@ -35,7 +35,7 @@ pub struct Args {
     strict: bool,
     /// The cloud whose user-data size budget applies.
     #[arg(long, value_enum)]
-    provider: Option<ProviderArg>,
+    provider: Option<Provider>,
     /// Instance data (JSON, as /run/cloud-init/instance-data.json) for jinja templates.
     #[arg(long, value_name = "FILE")]
     instance_data: Option<PathBuf>,
@@ -66,31 +66,6 @@ enum Format {
     Github,
     /// The source with `# E1` markers and a footer, like `cloud-init schema --annotate`.
     Annotate,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ProviderArg {
-    Openstack,
-    Aws,
-    Azure,
-    Gcp,
-    Oci,
-    Nocloud,
-    Generic,
-}
-
-impl From<ProviderArg> for Provider {
-    fn from(p: ProviderArg) -> Provider {
-        match p {
-            ProviderArg::Openstack => Provider::Openstack,
-            ProviderArg::Aws => Provider::Aws,
-            ProviderArg::Azure => Provider::Azure,
-            ProviderArg::Gcp => Provider::Gcp,
-            ProviderArg::Oci => Provider::Oci,
-            ProviderArg::Nocloud => Provider::Nocloud,
-            ProviderArg::Generic => Provider::Generic,
-        }
-    }
 }
 
 /// One input to check.
@@ -214,7 +189,7 @@ fn options(args: &Args) -> Result<Options> {
     Ok(Options {
         release,
         schema,
-        provider: args.provider.map(Provider::from),
+        provider: args.provider,
         instance_data,
         levels,
         base_dir: std::env::current_dir().context("cannot find the current folder")?,

@@ -206,14 +206,7 @@ impl Gen {
                 self.annotate(&mut v, life);
                 v
             }
-            Ty::Since(steps) => {
-                let chosen = steps
-                    .iter()
-                    .rev()
-                    .find(|(from, _)| *from <= self.release)
-                    .or(steps.first());
-                chosen.map_or(json!({}), |(_, t)| self.ty(t))
-            }
+            Ty::Since(steps) => Ty::step_for(steps, self.release).map_or(json!({}), |t| self.ty(t)),
         }
     }
 

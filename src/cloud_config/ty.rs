@@ -518,6 +518,17 @@ impl Ty {
         }
     }
 
+    /// For [`Ty::Since`] steps: the type in force at `release` (the first step for a
+    /// release before all of them).
+    pub fn step_for(steps: &[(Release, Ty)], release: Release) -> Option<&Ty> {
+        steps
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= release)
+            .or(steps.first())
+            .map(|(_, ty)| ty)
+    }
+
     /// The JSON type this variant demands of a value, if it demands one.
     pub fn kind(&self) -> Option<Kind> {
         match self {

@@ -343,12 +343,7 @@ impl Validator<'_> {
                 }
             }
             Ty::Since(steps) => {
-                let chosen = steps
-                    .iter()
-                    .rev()
-                    .find(|(from, _)| *from <= self.release)
-                    .or(steps.first());
-                if let Some((_, ty)) = chosen {
+                if let Some(ty) = Ty::step_for(steps, self.release) {
                     return self.check(node, ty, path);
                 }
             }

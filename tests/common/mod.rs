@@ -17,6 +17,46 @@ pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The documents of the verdict corpus (`tests/fixtures/check/corpus`, or `dir`),
+/// sorted.
+pub fn corpus_files(dir: Option<PathBuf>) -> Vec<PathBuf> {
+    let top = dir.unwrap_or_else(|| root().join("tests/fixtures/check/corpus"));
+    let mut files = Vec::new();
+    let mut stack = vec![top.clone()];
+    while let Some(dir) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(!files.is_empty(), "no corpus documents under {}", top.display());
+    files
+}
+
+/// Asserts the committed generated file `relative` equals `fresh`, or rewrites it
+/// when `CTXGEN_BLESS=1`; `test` names the test to run to regenerate it.
+pub fn assert_committed(relative: &str, fresh: &str, test: &str) {
+    let path = root().join(relative);
+    if std::env::var_os("CTXGEN_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, fresh).expect("write the generated file");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "{relative} is stale: the model it is generated from changed. Regenerate it with\n\
+         \n    CTXGEN_BLESS=1 cargo test --test {test}\n\
+         \nand commit the result."
+    );
+}
+
 /// A spec file the suites run over.
 #[derive(Debug, Clone)]
 pub struct SpecFile {

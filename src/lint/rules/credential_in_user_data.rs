@@ -19,7 +19,7 @@ use base64::Engine;
 use regex::Regex;
 
 use super::{
-    command_items, file_content, finding, get, items, join, key, key_seg, narrow, part_label, str_of,
+    Joined, command_items, file_content, finding, get, items, join, key, key_seg, narrow, part_label, str_of,
 };
 use crate::cloud_config::validate::{Seg, dotted};
 use crate::diag::Severity;
@@ -213,17 +213,10 @@ fn list_commands(doc: &Doc<'_>, out: &mut Vec<Finding>) {
         if words.is_empty() {
             continue;
         }
-        let mut line = String::new();
-        let mut starts = Vec::new();
-        for word in words {
-            starts.push(line.len());
-            line.push_str(str_of(word).unwrap_or(""));
-            line.push(' ');
-        }
-        for hit in scan(&line) {
-            let j = starts
-                .partition_point(|s| *s <= hit.range.start)
-                .saturating_sub(1);
+        let joined = Joined::new(words);
+        let line = &joined.line;
+        for hit in scan(line) {
+            let j = joined.word_at(hit.range.start);
             let alone = str_of(&words[j]).map(scan).unwrap_or_default();
             if alone.iter().any(|h| h.kind == hit.kind) {
                 continue; // the walk reported it

@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{command_items, file_content, finding, get, items, join, key, part_label, str_of};
+use super::{Joined, command_items, file_content, finding, get, items, join, key, part_label};
 use crate::cloud_config::validate::{Seg, dotted};
 use crate::diag::Severity;
 use crate::lint::{Doc, Finding, RuleMeta, Text};
@@ -200,18 +200,9 @@ impl super::super::Rule for InsecureDownload {
                     }
                 }
                 NodeKind::Seq(words) => {
-                    // The words joined with blanks, remembering where each one starts.
-                    let mut line = String::new();
-                    let mut starts = Vec::new();
-                    for word in words {
-                        starts.push(line.len());
-                        line.push_str(str_of(word).unwrap_or(""));
-                        line.push(' ');
-                    }
-                    for issue in scan(&line) {
-                        let j = starts
-                            .partition_point(|s| *s <= issue.range.start)
-                            .saturating_sub(1);
+                    let joined = Joined::new(words);
+                    for issue in scan(&joined.line) {
+                        let j = joined.word_at(issue.range.start);
                         let word_path = join(&path, [Seg::Index(j)]);
                         push(out, &word_path, words[j].span, &issue);
                     }

@@ -86,6 +86,31 @@ pub(crate) fn join(base: &[Seg], more: impl IntoIterator<Item = Seg>) -> Vec<Seg
 }
 
 /// The text of a string node.
+/// A list command's words joined with blanks, remembering where each word starts, so
+/// that what a scan finds in the line can be traced back to its word.
+pub(crate) struct Joined {
+    pub line: String,
+    starts: Vec<usize>,
+}
+
+impl Joined {
+    pub fn new(words: &[Node]) -> Joined {
+        let mut line = String::new();
+        let mut starts = Vec::new();
+        for word in words {
+            starts.push(line.len());
+            line.push_str(str_of(word).unwrap_or(""));
+            line.push(' ');
+        }
+        Joined { line, starts }
+    }
+
+    /// The index of the word that holds byte `offset` of the line.
+    pub fn word_at(&self, offset: usize) -> usize {
+        self.starts.partition_point(|s| *s <= offset).saturating_sub(1)
+    }
+}
+
 pub(crate) fn str_of(node: &Node) -> Option<&str> {
     match &node.kind {
         NodeKind::Str(s) => Some(s),
