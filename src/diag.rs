@@ -50,6 +50,9 @@ pub enum Code {
     /// User-data that cloud-init would skip, mangle or fail on (unknown content,
     /// broken MIME or gzip, a template that does not render).
     UserData,
+    /// A secret cannot be read, is empty, or is used where it cannot go; or a
+    /// credential is written in the spec itself.
+    Secret,
     /// A finding of a lint rule, by the number of the rule's own code (`CL001` is 1).
     Lint(u16),
 }
@@ -57,7 +60,7 @@ pub enum Code {
 impl Code {
     /// Every code of ctxgen itself (lint rules list theirs in `lint::rules`), for the
     /// uniqueness test and the documentation.
-    pub const ALL: [Code; 13] = [
+    pub const ALL: [Code; 14] = [
         Code::YamlSyntax,
         Code::SpecShape,
         Code::SpecVersion,
@@ -71,6 +74,7 @@ impl Code {
         Code::Schema,
         Code::Deprecated,
         Code::UserData,
+        Code::Secret,
     ];
 
     /// The stable identifier printed in messages and reports.
@@ -89,6 +93,7 @@ impl Code {
             Code::Schema => "CG011",
             Code::Deprecated => "CG012",
             Code::UserData => "CG013",
+            Code::Secret => "CG014",
             Code::Lint(number) => crate::lint::code_of(number),
         }
     }
@@ -117,6 +122,8 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     /// Extra context (for example, which output field a gate error came from).
     pub notes: Vec<String>,
+    /// The spanned text is a credential: renderings blank it.
+    pub masked: bool,
 }
 
 impl Diagnostic {
@@ -128,6 +135,7 @@ impl Diagnostic {
             span: None,
             hint: None,
             notes: Vec::new(),
+            masked: false,
         }
     }
 
@@ -141,6 +149,13 @@ impl Diagnostic {
     #[must_use]
     pub fn with_span(mut self, span: Span) -> Self {
         self.span = Some(span);
+        self
+    }
+
+    /// Marks the spanned text as a credential, never to be shown.
+    #[must_use]
+    pub fn masked(mut self) -> Self {
+        self.masked = true;
         self
     }
 
@@ -169,13 +184,29 @@ impl Diagnostic {
         };
         let title = level.primary_title(&self.message).id(self.code.as_str());
         let file = self.span.and_then(|s| sources.get(s.file).map(|f| (s, f)));
+        let text;
         let mut groups = vec![match file {
             Some((span, f)) => {
                 // A span that ends inside a character would make the renderer panic.
                 let start = floor_char_boundary(&f.text, span.start);
                 let end = floor_char_boundary(&f.text, span.end.max(start));
+                // A masked credential is shown as asterisks, one a character.
+                let blank_end;
+                (text, blank_end) = if self.masked {
+                    let blank: String = f.text[start..end]
+                        .chars()
+                        .map(|c| if c == '\n' { c } else { '*' })
+                        .collect();
+                    (
+                        format!("{}{blank}{}", &f.text[..start], &f.text[end..]),
+                        start + blank.len(),
+                    )
+                } else {
+                    (f.text.clone(), end)
+                };
+                let end = blank_end;
                 title.element(
-                    Snippet::source(f.text.as_str())
+                    Snippet::source(text.as_str())
                         .path(f.name.as_str())
                         .annotation(AnnotationKind::Primary.span(start..end)),
                 )

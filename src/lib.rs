@@ -34,6 +34,7 @@ pub mod lint;
 mod local;
 mod render;
 pub mod schema;
+pub mod secrets;
 pub mod source;
 pub mod spec;
 mod sshkey;
@@ -56,6 +57,9 @@ pub struct BuildOptions {
     /// A folder that contains `base_dir` and that local files may come from
     /// (`--files-dir`). `None`: only the spec's folder.
     pub files_root: Option<PathBuf>,
+    /// How secrets get their values: from their sources (with the environment the
+    /// caller hands in), or redacted (`--redact`).
+    pub secrets: secrets::SecretsMode,
 }
 
 impl BuildOptions {
@@ -63,6 +67,7 @@ impl BuildOptions {
         BuildOptions {
             base_dir: base_dir.into(),
             files_root: None,
+            secrets: secrets::SecretsMode::default(),
         }
     }
 }
@@ -80,6 +85,8 @@ pub struct Artifact {
     pub provenance: Provenance,
     /// Findings that did not stop the build.
     pub warnings: Diagnostics,
+    /// The values of `generate` secrets, for `--secrets-out` (they print redacted).
+    pub generated: Vec<secrets::Secret>,
 }
 
 /// Compiles spec file `spec` of `sources` (files read on the way are added to
@@ -91,8 +98,13 @@ pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Res
         mut warnings,
     } = spec::parse(sources, spec)?;
     let files = LocalFiles::new(&options.base_dir, options.files_root.clone());
-    let compiled = compile::compile(&parsed, &files, sources)?;
+    let resolved = secrets::resolve(&parsed.secrets, &options.secrets, &files)?;
+    let compiled = compile::compile(&parsed, &files, sources, &resolved).map_err(|mut d| {
+        secrets::scrub(&mut d, &resolved);
+        d
+    })?;
     warnings.extend(compiled.warnings.0);
+    secrets::scrub(&mut warnings, &resolved);
     let json = emit::to_value(&compiled.config);
     let oldest = Release::parse(&parsed.target.cloud_init.value).unwrap_or(Release::OLDEST);
     let yaml = emit::to_yaml(&json, &parsed.name.value).map_err(|e| {
@@ -101,15 +113,22 @@ pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Res
             format!("internal: cannot emit YAML: {e}"),
         )])
     })?;
-    let gate = cloud_config::check(&yaml, oldest, &|p| compiled.provenance.locate(p));
+    let mut gate = cloud_config::check(&yaml, oldest, &|p| compiled.provenance.locate(p));
     if gate.has_errors() {
+        secrets::scrub(&mut gate, &resolved);
         return Err(gate);
     }
+    let generated = resolved
+        .generated
+        .iter()
+        .filter_map(|name| resolved.get(name).cloned())
+        .collect();
     Ok(Artifact {
         name: parsed.name.value.clone(),
         yaml,
         json,
         provenance: compiled.provenance,
         warnings,
+        generated,
     })
 }

@@ -32,6 +32,11 @@ impl LocalFiles {
         LocalFiles { base, root }
     }
 
+    /// The spec's folder, absolute.
+    pub fn base(&self) -> &std::path::Path {
+        &self.base
+    }
+
     /// Reads `path` (relative to the spec folder) inside the sandbox.
     pub fn read(&self, path: &Spanned<String>) -> Result<Vec<u8>, Diagnostic> {
         let located = |message: String, hint: &str| {

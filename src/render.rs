@@ -44,6 +44,23 @@ pub fn render<V: Serialize>(
     result.map_err(|e| diagnostic_of(&e, sources, name, text, origin))
 }
 
+/// The secrets a template names as `secrets.NAME`, found without rendering it. A template that does not parse names none (rendering will
+/// report it).
+pub fn secrets_used(text: &str) -> Vec<String> {
+    let env = Environment::new();
+    let Ok(template) = env.template_from_str(text) else {
+        return Vec::new();
+    };
+    template
+        .undeclared_variables(true)
+        .into_iter()
+        .filter_map(|v| {
+            v.strip_prefix("secrets.")
+                .map(|n| n.split('.').next().unwrap_or(n).to_string())
+        })
+        .collect()
+}
+
 fn diagnostic_of(
     err: &minijinja::Error,
     sources: &Sources,

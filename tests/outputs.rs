@@ -1,5 +1,6 @@
-//! Snapshot tests of what users get: the compiled `#cloud-config` of every example.
-//! A change in any output shows up as a snapshot diff to review.
+//! Snapshot tests of what users get: the compiled `#cloud-config` of every example,
+//! built with `--redact` (secrets as `<secret:NAME>`, so the bytes are the same at every
+//! build). A change in any output shows up as a snapshot diff to review.
 
 use ctxgen::{BuildOptions, Sources};
 
@@ -10,7 +11,11 @@ fn example_outputs() {
         let mut sources = Sources::new();
         let id = sources.add(path.display().to_string(), text);
         let dir = path.parent().expect("example has a folder");
-        match ctxgen::build(&mut sources, id, &BuildOptions::new(dir)) {
+        let options = BuildOptions {
+            secrets: ctxgen::secrets::SecretsMode::Redact,
+            ..BuildOptions::new(dir)
+        };
+        match ctxgen::build(&mut sources, id, &options) {
             Ok(artifact) => {
                 assert!(
                     artifact.warnings.0.is_empty(),

@@ -401,7 +401,12 @@ impl Checker<'_> {
             .map(|f| std::path::Path::new(&f.name).parent().map(|p| p.to_path_buf()))
             .and_then(|p| p.filter(|p| !p.as_os_str().is_empty() && p.is_dir()))
             .unwrap_or_else(|| self.options.base_dir.clone());
-        let result = crate::build(&mut self.report.sources, id, &crate::BuildOptions::new(base));
+        // Specs are checked without credentials: secrets are not read.
+        let options = crate::BuildOptions {
+            secrets: crate::secrets::SecretsMode::Redact,
+            ..crate::BuildOptions::new(base)
+        };
+        let result = crate::build(&mut self.report.sources, id, &options);
         let diags = match result {
             Ok(artifact) => artifact.warnings,
             Err(diags) => diags,

@@ -73,7 +73,7 @@ fn masked(r: &Report) -> Sources {
     let spans: Vec<Span> = r
         .findings
         .iter()
-        .filter(|f| CREDENTIAL_RULES.contains(&f.diag.code.as_str()))
+        .filter(|f| f.diag.masked || CREDENTIAL_RULES.contains(&f.diag.code.as_str()))
         .filter_map(|f| f.diag.span)
         .collect();
     let mut out = Sources::new();
@@ -428,6 +428,7 @@ pub fn code_summary(code: &str) -> &'static str {
         "CG011" => "cloud-init's schema rejects this value",
         "CG012" => "cloud-init reports this as deprecated",
         "CG013" => "cloud-init would skip, mangle or fail on this user-data",
+        "CG014" => "A secret cannot be read or is misused, or a credential is written in a spec",
         _ => "ctxgen finding",
     }
 }

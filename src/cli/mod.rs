@@ -59,6 +59,14 @@ enum Commands {
         /// folder) instead of only the spec's folder.
         #[arg(long, value_name = "DIR")]
         files_dir: Option<PathBuf>,
+        /// Build without credentials: every secret's value is `<secret:NAME>` and no
+        /// source is read (the output is the same at every run, for diffs and CI).
+        #[arg(long)]
+        redact: bool,
+        /// Write the values of `generate` secrets to FILE (mode 0600, one `name: value`
+        /// line each), for the operator.
+        #[arg(long, value_name = "FILE", conflicts_with = "redact")]
+        secrets_out: Option<PathBuf>,
     },
     /// Check user-data files, folders and specs as cloud-init would, plus lint.
     #[command(
@@ -126,7 +134,21 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
             output,
             json,
             files_dir,
-        } => build(&spec, output.as_deref(), json, files_dir, color),
+            redact,
+            secrets_out,
+        } => {
+            let secrets = if redact {
+                ctxgen::secrets::SecretsMode::Redact
+            } else {
+                ctxgen::secrets::SecretsMode::Resolve(std::sync::Arc::new(|name| std::env::var(name).ok()))
+            };
+            let outputs = Outputs {
+                output: output.as_deref(),
+                json,
+                secrets_out: secrets_out.as_deref(),
+            };
+            build(&spec, outputs, files_dir, secrets, color)
+        }
         Commands::Check(args) => check::run(&args, color),
         Commands::Explain { code } => check::explain(&code),
         Commands::Schema { which, cloud_init } => {
@@ -150,11 +172,18 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
     }
 }
 
+/// Where a build's results go.
+struct Outputs<'a> {
+    output: Option<&'a Path>,
+    json: bool,
+    secrets_out: Option<&'a Path>,
+}
+
 fn build(
     spec: &Path,
-    output: Option<&Path>,
-    json: bool,
+    outputs: Outputs<'_>,
     files_dir: Option<PathBuf>,
+    secrets: ctxgen::secrets::SecretsMode,
     color: bool,
 ) -> Result<ExitCode> {
     let (name, bytes, base) = if spec == Path::new("-") {
@@ -183,15 +212,24 @@ fn build(
     let id = sources.add(name, text);
     let mut options = BuildOptions::new(base);
     options.files_root = files_dir;
+    options.secrets = secrets;
     match ctxgen::build(&mut sources, id, &options) {
         Ok(artifact) => {
             eprint!("{}", artifact.warnings.render(&sources, color));
-            let text = if json {
+            let text = if outputs.json {
                 ctxgen::emit::to_json(&artifact.json)
             } else {
                 artifact.yaml
             };
-            match output {
+            if let Some(path) = outputs.secrets_out {
+                let manifest: String = artifact
+                    .generated
+                    .iter()
+                    .map(|s| format!("{}: {}\n", s.name(), serde_json::Value::from(s.expose())))
+                    .collect();
+                output::write_atomic(path, manifest.as_bytes())?;
+            }
+            match outputs.output {
                 Some(path) => output::write_atomic(path, text.as_bytes())?,
                 None => print!("{text}"),
             }

@@ -84,6 +84,9 @@ pub struct User {
     pub sudo: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shell: Option<String>,
+    /// A crypt(3) hash; never a clear-text password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hashed_passwd: Option<String>,
     pub lock_passwd: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ssh_authorized_keys: Vec<String>,

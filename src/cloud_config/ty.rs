@@ -9,7 +9,7 @@
 //!
 //! Modules are written with the small builder functions at the end of this file:
 //!
-//! ```ignore
+//! ```text
 //! module("cc_timezone", "Timezone", [
 //!     prop("timezone", string(), "The system timezone, as a zoneinfo name such as `Europe/Rome`."),
 //! ])

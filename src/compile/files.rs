@@ -22,7 +22,10 @@ pub(super) fn compile(ctx: &mut Ctx) {
 }
 
 fn entry(ctx: &mut Ctx, f: &FileEntry) -> Option<WriteFile> {
+    ctx.rendered_secret = false;
     let bytes = content(ctx, f)?;
+    // A file that takes a secret is readable by its owner only, unless the spec says.
+    let default_mode = if ctx.rendered_secret { "0600" } else { "0644" };
     let (owner, defer) = ownership(ctx, f)?;
     let (encoding, content) = encode(&bytes);
     Some(WriteFile {
@@ -30,7 +33,7 @@ fn entry(ctx: &mut Ctx, f: &FileEntry) -> Option<WriteFile> {
         encoding,
         content,
         owner,
-        permissions: normalize_mode(f.mode.as_ref().map_or("0644", |m| m.value.as_str())),
+        permissions: normalize_mode(f.mode.as_ref().map_or(default_mode, |m| m.value.as_str())),
         append: false,
         defer,
     })

@@ -12,6 +12,7 @@ mod files;
 mod firewall;
 mod host;
 mod packages;
+mod runtime;
 mod services;
 mod ssh;
 mod users;
@@ -22,6 +23,7 @@ use serde_json::Value;
 use crate::cloud_config::{CloudConfig, Command, WriteFile};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::local::LocalFiles;
+use crate::secrets::Resolved;
 use crate::source::{Sources, Span};
 use crate::spec::{Os, Spec};
 
@@ -55,10 +57,11 @@ pub struct Compiled {
     pub warnings: Diagnostics,
 }
 
-/// The values templates see. Later stages add `secrets` and `instance`.
+/// The values templates see. A later stage adds `instance`.
 #[derive(serde::Serialize)]
 struct TemplateValues<'a> {
     vars: &'a indexmap::IndexMap<String, Value>,
+    secrets: indexmap::IndexMap<&'a str, &'a str>,
 }
 
 /// Shared state of one compilation.
@@ -67,6 +70,11 @@ pub(crate) struct Ctx<'a> {
     pub os: Os,
     pub files: &'a LocalFiles,
     pub sources: &'a mut Sources,
+    pub secrets: &'a Resolved,
+    /// Secrets something referenced (the others get a warning).
+    pub used_secrets: std::collections::BTreeSet<String>,
+    /// Whether the last template rendered used a secret.
+    pub rendered_secret: bool,
     pub diags: Diagnostics,
     pub out: CloudConfig,
     pub prov: Provenance,
@@ -120,10 +128,19 @@ impl Ctx<'_> {
         }
     }
 
-    /// Renders a template with the spec's template values.
+    /// Renders a template with the spec's template values. Marks the secrets it uses.
     pub fn render(&mut self, name: &str, text: &str, origin: crate::render::Origin) -> Option<String> {
+        let used = crate::render::secrets_used(text);
+        self.rendered_secret = !used.is_empty();
+        self.used_secrets.extend(used);
         let values = TemplateValues {
             vars: &self.spec.vars,
+            secrets: self
+                .secrets
+                .values
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.expose()))
+                .collect(),
         };
         match crate::render::render(self.sources, name, text, origin, &values) {
             Ok(s) => Some(s),
@@ -139,6 +156,22 @@ impl Ctx<'_> {
 /// that a failure is visible in `cloud-init status` instead of being hidden by the
 /// commands after it.
 const STOP_ON_ERROR: &str = "set -e";
+
+/// A declared secret that nothing uses: probably a typo somewhere, or a leftover.
+fn unused_secrets(ctx: &mut Ctx) {
+    for (name, decl) in &ctx.spec.secrets {
+        if !ctx.used_secrets.contains(name) {
+            ctx.diags.push(
+                Diagnostic::warning(
+                    crate::diag::Code::Secret,
+                    format!("secret `{name}` is declared but never used"),
+                )
+                .with_span(decl.span)
+                .with_hint("use it as `{ secret: NAME }` or `{{ secrets.NAME }}`, or remove it"),
+            );
+        }
+    }
+}
 
 /// A path written twice: cloud-init would keep the last write, silently. Two spec
 /// entries clash is caught by validation; here a spec file takes a path that a feature
@@ -177,12 +210,20 @@ fn same_path_twice(ctx: &mut Ctx) {
 }
 
 /// Compiles `spec`. Errors are collected from every feature before returning.
-pub fn compile(spec: &Spec, files: &LocalFiles, sources: &mut Sources) -> Result<Compiled, Diagnostics> {
+pub fn compile(
+    spec: &Spec,
+    files: &LocalFiles,
+    sources: &mut Sources,
+    secrets: &Resolved,
+) -> Result<Compiled, Diagnostics> {
     let mut ctx = Ctx {
         spec,
         os: spec.target.os,
         files,
         sources,
+        secrets,
+        used_secrets: std::collections::BTreeSet::new(),
+        rendered_secret: false,
         diags: Diagnostics::default(),
         out: CloudConfig::default(),
         prov: Provenance::default(),
@@ -192,6 +233,8 @@ pub fn compile(spec: &Spec, files: &LocalFiles, sources: &mut Sources) -> Result
     let span = ctx.spec_span();
     ctx.runcmd(Command::Fixed(STOP_ON_ERROR), span);
     ctx.bootcmd(Command::Fixed(STOP_ON_ERROR), span);
+    // First in runcmd: what later commands and services need is on disk before them.
+    runtime::compile(&mut ctx);
 
     host::compile(&mut ctx);
     users::compile(&mut ctx);
@@ -205,6 +248,7 @@ pub fn compile(spec: &Spec, files: &LocalFiles, sources: &mut Sources) -> Result
     packages::compile(&mut ctx);
 
     same_path_twice(&mut ctx);
+    unused_secrets(&mut ctx);
     for list in [&mut ctx.out.runcmd, &mut ctx.out.bootcmd] {
         if list.len() == 1 {
             list.clear();
@@ -238,7 +282,7 @@ mod tests {
         let messages = |d: Diagnostics| d.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
         let spec = crate::spec::parse(&sources, id).map_err(messages)?.spec;
         let local = LocalFiles::new(dir.path(), None);
-        let compiled = compile(&spec, &local, &mut sources).map_err(messages)?;
+        let compiled = compile(&spec, &local, &mut sources, &Resolved::default()).map_err(messages)?;
         Ok((crate::emit::to_value(&compiled.config), compiled.provenance))
     }
 
@@ -484,7 +528,7 @@ mod tests {
         let id = sources.add("s.yaml", "version: 1\nname: a\npackages: { update: false }\n");
         let spec = crate::spec::parse(&sources, id).unwrap().spec;
         let local = LocalFiles::new(".", None);
-        let compiled = compile(&spec, &local, &mut sources).unwrap();
+        let compiled = compile(&spec, &local, &mut sources, &Resolved::default()).unwrap();
         assert!(
             compiled.warnings.0[0].message.contains("no effect"),
             "nftables is installed"

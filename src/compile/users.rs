@@ -8,7 +8,7 @@ use super::Ctx;
 use crate::cloud_config::{User, UserEntry};
 use crate::diag::{Code, Diagnostic};
 use crate::source::{Span, Spanned};
-use crate::spec::{DefaultUser, KeyRef, Os, SudoPolicy};
+use crate::spec::{DefaultUser, KeyRef, Os, SecretRef, SudoPolicy};
 
 /// sudoers rule for `sudo: nopasswd`.
 const NOPASSWD_RULE: &str = "ALL=(ALL) NOPASSWD:ALL";
@@ -59,6 +59,7 @@ pub(super) fn compile(ctx: &mut Ctx) {
             (SudoPolicy::Password, None) => Some(PASSWORD_RULE.to_string()),
         };
         let keys = authorized_keys(ctx, &user.value.ssh_keys);
+        let hashed_passwd = u.password.as_ref().and_then(|p| password_hash(ctx, p));
         ctx.prov.record(format!("/users/{}", entries.len()), user.span);
         entries.push(UserEntry::User(Box::new(User {
             name: u.name.value.clone(),
@@ -66,12 +67,24 @@ pub(super) fn compile(ctx: &mut Ctx) {
             groups: (!member_of.is_empty()).then(|| member_of.join(", ")),
             sudo,
             shell: u.shell.as_ref().map(|s| s.value.clone()),
-            lock_passwd: true,
+            lock_passwd: hashed_passwd.is_none(),
+            hashed_passwd,
             ssh_authorized_keys: keys,
         })));
     }
     ctx.prov.record("/users", ctx.spec_span());
     ctx.out.users = Some(entries);
+}
+
+/// The SHA-512 crypt hash of a user's password secret (validation has checked that the
+/// secret is declared).
+fn password_hash(ctx: &mut Ctx, password: &Spanned<SecretRef>) -> Option<String> {
+    let name = &password.value.secret.value;
+    ctx.used_secrets.insert(name.clone());
+    let secret = ctx.secrets.get(name)?;
+    crate::secrets::hash_password(secret, ctx.secrets.redacted)
+        .map_err(|d| ctx.error(d.with_span(password.span)))
+        .ok()
 }
 
 /// Every key line of a user, checked; problems are located at the line.

@@ -247,6 +247,9 @@ fn options() -> serde_saphyr::Options {
 ///
 /// Every failure (syntax, duplicate key, unknown field, wrong type, alias bomb) comes
 /// back as one located diagnostic with a fix hint.
+/// The start of the error a literal gets where `{ secret: NAME }` belongs.
+pub const CREDENTIAL_LITERAL: &str = "a credential cannot be written in the spec";
+
 pub fn parse<T: DeserializeOwned>(sources: &Sources, id: FileId) -> Result<T, Diagnostic> {
     let Some(file) = sources.get(id) else {
         return Err(Diagnostic::error(Code::Io, "internal: unknown source file"));
@@ -264,8 +267,15 @@ pub fn parse<T: DeserializeOwned>(sources: &Sources, id: FileId) -> Result<T, Di
         );
     }
     CURRENT_FILE.with(|c| c.set(id));
-    serde_saphyr::from_str_with_options::<T>(&file.text, options())
-        .map_err(|e| diagnostic_of(&e, id, &file.text))
+    serde_saphyr::from_str_with_options::<T>(&file.text, options()).map_err(|e| {
+        let d = diagnostic_of(&e, id, &file.text);
+        // A literal where a secret reference belongs is probably the credential.
+        if d.message.contains(CREDENTIAL_LITERAL) {
+            d.masked()
+        } else {
+            d
+        }
+    })
 }
 
 #[cfg(test)]

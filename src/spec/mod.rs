@@ -5,6 +5,7 @@
 //! (the `validate` module). It reads `version` first and dispatches, so a later spec version
 //! gets its own model without touching this one. It reads no other file.
 
+mod credentials;
 mod model;
 mod validate;
 
@@ -25,8 +26,6 @@ pub const SUPPORTED_VERSIONS: &[u64] = &[1];
 #[derive(Deserialize)]
 struct Probe {
     version: Option<Spanned<serde_json::Value>>,
-    secrets: Option<Spanned<serde::de::IgnoredAny>>,
-    runtime_secrets: Option<Spanned<serde::de::IgnoredAny>>,
     config_management: Option<Spanned<serde::de::IgnoredAny>>,
     roles: Option<Spanned<serde::de::IgnoredAny>>,
     instances: Option<Spanned<serde::de::IgnoredAny>>,
@@ -44,8 +43,6 @@ pub fn parse(sources: &Sources, id: FileId) -> Result<Parsed, Diagnostics> {
     let one = |d: Diagnostic| Diagnostics(vec![d]);
     let probe: Probe = source::parse(sources, id).map_err(one)?;
     let later = [
-        ("secrets", &probe.secrets),
-        ("runtime_secrets", &probe.runtime_secrets),
         ("config_management", &probe.config_management),
         ("roles", &probe.roles),
         ("instances", &probe.instances),
@@ -93,7 +90,8 @@ pub fn parse(sources: &Sources, id: FileId) -> Result<Parsed, Diagnostics> {
         }
     }
     let spec: Spec = source::parse(sources, id).map_err(one)?;
-    let diags = validate::validate(&spec);
+    let mut diags = validate::validate(&spec);
+    diags.extend(credentials::check(sources, id).0);
     if diags.has_errors() {
         Err(diags)
     } else {

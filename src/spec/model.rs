@@ -28,6 +28,11 @@ pub struct Spec {
     /// Free-form values for templates, reachable as `{{ vars.NAME }}`.
     #[serde(default)]
     pub vars: IndexMap<String, serde_json::Value>,
+    /// Credentials by NAME: where `build` reads each value (environment, file,
+    /// command) or that it generates one. Values never appear in the spec. Use them as
+    /// `{ secret: NAME }` in typed fields and `{{ secrets.NAME }}` in templates.
+    #[serde(default)]
+    pub secrets: IndexMap<String, Spanned<SecretDecl>>,
     /// Host identity: hostname, FQDN, timezone, locale, NTP, the image's default user.
     #[serde(default)]
     pub host: Host,
@@ -61,9 +66,179 @@ pub struct Spec {
     /// CernVM-FS client: repositories mounted under /cvmfs.
     #[serde(default)]
     pub cvmfs: Option<Spanned<Cvmfs>>,
+    /// Credentials the VM fetches itself at first boot (never in the user-data).
+    pub runtime_secrets: Option<Spanned<RuntimeSecrets>>,
     /// Output format and compression.
     #[serde(default)]
     pub output: Output,
+}
+
+/// Where a secret's value comes from: `{ from: env, name: VAR }`,
+/// `{ from: file, path: PATH }`, `{ from: command, argv: [...] }` or
+/// `{ generate: { length: 32, charset: alnum } }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretDecl {
+    /// The kind of source; leave it out for `generate`.
+    pub from: Option<Spanned<SecretFrom>>,
+    /// `from: env`: the environment variable to read at build time.
+    pub name: Option<Spanned<String>>,
+    /// `from: file`: a file next to the spec (inside its folder); its first line is
+    /// the value.
+    pub path: Option<Spanned<String>>,
+    /// `from: command`: the program and its arguments, run without a shell; its
+    /// standard output, without the final line break, is the value.
+    pub argv: Option<Vec<Spanned<String>>>,
+    /// `from: command`: seconds the command may take (default 10).
+    pub timeout_seconds: Option<Spanned<u64>>,
+    /// Generate a random value at each build (and for each instance).
+    pub generate: Option<Spanned<Generate>>,
+}
+
+/// The kind of a secret's source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretFrom {
+    Env,
+    File,
+    Command,
+}
+
+/// A generated secret.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Generate {
+    /// Characters (8 to 1024; default 32).
+    #[serde(default = "default_secret_length")]
+    #[schemars(range(min = 8, max = 1024))]
+    pub length: Spanned<u32>,
+    /// `alnum` (default), `hex`, `base64url` or `printable` (ASCII without space).
+    #[serde(default)]
+    pub charset: Charset,
+}
+
+fn default_secret_length() -> Spanned<u32> {
+    Spanned::new(32, crate::source::Span::default())
+}
+
+/// Characters of a generated secret.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Charset {
+    #[default]
+    Alnum,
+    Hex,
+    Base64url,
+    Printable,
+}
+
+/// A reference to a declared secret: `{ secret: NAME }`. A literal value is refused.
+#[derive(Debug, Clone, JsonSchema)]
+pub struct SecretRef {
+    /// The name of a secret declared under `secrets:`.
+    pub secret: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretRefMap {
+    secret: Spanned<String>,
+}
+
+impl<'de> Deserialize<'de> for SecretRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SecretRef;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("`{ secret: NAME }`")
+            }
+            // Never echo a literal: it may be the credential itself.
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<SecretRef, E> {
+                Err(E::custom(format_args!(
+                    "{}: declare it under `secrets:` and write `{{ secret: NAME }}`",
+                    crate::source::CREDENTIAL_LITERAL
+                )))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SecretRef, A::Error> {
+                let r = SecretRefMap::deserialize(MapAccessDeserializer::new(map))?;
+                Ok(SecretRef { secret: r.secret })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Credentials fetched on the VM at first boot.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeSecrets {
+    /// HashiCorp Vault or OpenBao, reached with a single-use response-wrapped token or
+    /// an EGI `fedcloud secret` locker token.
+    pub vault: Spanned<Vault>,
+}
+
+/// Fetching items from Vault at first boot.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vault {
+    /// `https://host[:port]`; TLS is always verified.
+    pub address: Spanned<String>,
+    /// A CA certificate file (PEM) next to the spec that alone is trusted for the
+    /// address, instead of the system's CAs.
+    pub ca: Option<Spanned<CaFile>>,
+    /// The bootstrap token, from `secrets:`: a response-wrapped token or a locker
+    /// token. It is the only credential in the user-data, and it is single-use.
+    pub token: Spanned<SecretRef>,
+    /// `wrapped` (default): `vault token create -wrap-ttl=5m`; `locker`: EGI's
+    /// `fedcloud secret locker create`.
+    #[serde(default)]
+    pub token_kind: TokenKind,
+    /// For `wrapped`: the creation path the wrapping token must have, or the VM refuses
+    /// it (default `auth/token/create`).
+    pub creation_path: Option<Spanned<String>>,
+    /// Seconds the VM keeps retrying while Vault is unreachable (default 300).
+    pub deadline_seconds: Option<Spanned<u32>>,
+    /// What to fetch and where to write it.
+    pub items: Vec<Spanned<VaultItem>>,
+}
+
+/// The kind of a runtime bootstrap token.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    #[default]
+    Wrapped,
+    Locker,
+}
+
+/// A CA file reference.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaFile {
+    /// Path of the PEM file, relative to the spec's folder.
+    pub file: Spanned<String>,
+}
+
+/// One value to fetch at boot.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VaultItem {
+    /// The Vault path: `secret/data/app/db` (KV v2), `kv/app/db` (KV v1), or the
+    /// cubbyhole path for a locker.
+    pub key: Spanned<String>,
+    /// The field of the secret to write.
+    pub field: Spanned<String>,
+    /// KV version, 1 or 2 (default: 2 when the key has `/data/`, else 1).
+    pub kv: Option<Spanned<u8>>,
+    /// Absolute path of the file on the VM.
+    pub dest: Spanned<String>,
+    /// Owner (default root).
+    pub owner: Option<Spanned<String>>,
+    /// Group (default: the owner's primary group).
+    pub group: Option<Spanned<String>>,
+    /// Octal mode string (default "0600").
+    pub mode: Option<Spanned<String>>,
 }
 
 /// The images and cloud the user-data is for.
@@ -193,6 +368,10 @@ pub struct User {
     /// ed25519, ecdsa and RSA of at least 3072 bits; DSA and private keys are refused.
     #[serde(default)]
     pub ssh_keys: Vec<Spanned<KeyRef>>,
+    /// A password for console and sudo logins (SSH password logins stay off):
+    /// `{ secret: NAME }`, hashed at build time (SHA-512 crypt). Without it the
+    /// password is locked.
+    pub password: Option<Spanned<SecretRef>>,
 }
 
 /// Sudo policy of a user.

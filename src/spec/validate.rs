@@ -52,6 +52,13 @@ re!(URL, r"^https?://[^\s/$.?#][^\s]*$");
 re!(DEVICE, r"^/dev/[A-Za-z0-9/_.:-]+$");
 re!(PROXY, r"^http://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$");
 re!(MOUNT_OPTION, r"^[A-Za-z0-9_.=,:@/+-]+$");
+re!(SECRET_NAME, r"^[a-z_][a-z0-9_]{0,63}$");
+re!(ENV_NAME, r"^[A-Za-z_][A-Za-z0-9_]*$");
+re!(VAULT_PATH, r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.@-]+)*$");
+re!(
+    HTTPS_URL,
+    r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"
+);
 
 /// Collects every value error of `spec`, in the order they appear in the file.
 pub fn validate(spec: &Spec) -> Diagnostics {
@@ -127,6 +134,259 @@ impl Validator {
         }
     }
 
+    /// Secret declarations, references to them, and runtime secrets.
+    fn secrets(&mut self, spec: &Spec) {
+        for (name, decl) in &spec.secrets {
+            if !SECRET_NAME.is_match(name) {
+                self.err(
+                    decl.span,
+                    format!("secret name `{name}` is not usable in templates"),
+                    "use lowercase letters, digits and `_`, starting with a letter or `_` (at most 64)",
+                );
+            }
+            self.secret_decl(name, decl);
+        }
+        let mut refs: Vec<&Spanned<String>> = spec
+            .users
+            .iter()
+            .filter_map(|u| u.value.password.as_ref().map(|p| &p.value.secret))
+            .collect();
+        if let Some(rt) = &spec.runtime_secrets {
+            refs.push(&rt.value.vault.value.token.value.secret);
+            self.vault(&rt.value.vault);
+        }
+        for r in refs {
+            if !spec.secrets.contains_key(&r.value) {
+                let mut d = Diagnostic::error(Code::InvalidValue, format!("no secret named `{}`", r.value))
+                    .with_span(r.span);
+                d = match crate::source::did_you_mean(&r.value, spec.secrets.keys().map(String::as_str)) {
+                    Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+                    None => d.with_hint(format!(
+                        "declare it under `secrets:`, e.g. `{}: {{ from: env, name: VAR }}`",
+                        r.value
+                    )),
+                };
+                self.diags.push(d);
+            }
+        }
+    }
+
+    fn secret_decl(&mut self, name: &str, decl: &Spanned<SecretDecl>) {
+        let d = &decl.value;
+        let given: Vec<&str> = [
+            ("name", d.name.is_some()),
+            ("path", d.path.is_some()),
+            ("argv", d.argv.is_some()),
+            ("timeout_seconds", d.timeout_seconds.is_some()),
+        ]
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(k, _)| *k)
+        .collect();
+        let wanted: &[&str] = match (&d.from, &d.generate) {
+            (Some(_), Some(g)) => {
+                self.err(
+                    g.span,
+                    format!("secret `{name}` has both `from` and `generate`"),
+                    "keep one: a secret is read from a source or generated",
+                );
+                return;
+            }
+            (None, None) => {
+                self.err(
+                    decl.span,
+                    format!("secret `{name}` says neither where its value comes from nor to generate it"),
+                    "write `{ from: env, name: VAR }`, `{ from: file, path: PATH }`, `{ from: command, argv: [...] }` or `{ generate: { length: 32 } }`",
+                );
+                return;
+            }
+            (None, Some(g)) => {
+                let n = g.value.length.value;
+                if !(8..=1024).contains(&n) {
+                    self.err(
+                        g.value.length.span,
+                        format!("secret `{name}`: length {n} is out of range"),
+                        "generate between 8 and 1024 characters",
+                    );
+                }
+                &[]
+            }
+            (Some(from), None) => match from.value {
+                SecretFrom::Env => {
+                    match &d.name {
+                        Some(var) if !ENV_NAME.is_match(&var.value) => self.err(
+                            var.span,
+                            format!("`{}` is not an environment variable name", var.value),
+                            "use letters, digits and `_`, not starting with a digit",
+                        ),
+                        Some(_) => {}
+                        None => self.err(
+                            from.span,
+                            format!("secret `{name}` reads the environment but names no variable"),
+                            "add `name: VARIABLE`",
+                        ),
+                    }
+                    &["name"]
+                }
+                SecretFrom::File => {
+                    if d.path.is_none() {
+                        self.err(
+                            from.span,
+                            format!("secret `{name}` reads a file but names none"),
+                            "add `path: secrets/NAME`, relative to the spec",
+                        );
+                    }
+                    &["path"]
+                }
+                SecretFrom::Command => {
+                    match &d.argv {
+                        Some(argv) if argv.is_empty() || argv[0].value.is_empty() => self.err(
+                            from.span,
+                            format!("secret `{name}` runs an empty command"),
+                            "write the program and its arguments: `argv: [pass, show, NAME]`",
+                        ),
+                        Some(_) => {}
+                        None => self.err(
+                            from.span,
+                            format!("secret `{name}` runs a command but gives no `argv`"),
+                            "add `argv: [program, arg, ...]` (run without a shell)",
+                        ),
+                    }
+                    if let Some(t) = &d.timeout_seconds
+                        && !(1..=600).contains(&t.value)
+                    {
+                        self.err(
+                            t.span,
+                            "`timeout_seconds` must be between 1 and 600",
+                            "the default is 10",
+                        );
+                    }
+                    &["argv", "timeout_seconds"]
+                }
+            },
+        };
+        for extra in given.iter().filter(|k| !wanted.contains(k)) {
+            self.err(
+                decl.span,
+                format!("secret `{name}` has `{extra}`, which its source does not use"),
+                "remove it",
+            );
+        }
+    }
+
+    fn vault(&mut self, vault: &Spanned<Vault>) {
+        let v = &vault.value;
+        if !HTTPS_URL.is_match(&v.address.value) {
+            self.err(
+                v.address.span,
+                format!("`{}` is not an https:// address", v.address.value),
+                "runtime secrets are only fetched over TLS: write `https://vault.example.org:8200`",
+            );
+        }
+        if let Some(path) = &v.creation_path {
+            if v.token_kind == TokenKind::Locker {
+                self.err(
+                    path.span,
+                    "`creation_path` applies to wrapped tokens only",
+                    "remove it for `token_kind: locker`",
+                );
+            } else if !VAULT_PATH.is_match(&path.value) {
+                self.err(
+                    path.span,
+                    format!("`{}` is not a Vault path", path.value),
+                    "write it as Vault shows it, e.g. `auth/token/create`",
+                );
+            }
+        }
+        if let Some(d) = &v.deadline_seconds
+            && !(10..=3600).contains(&d.value)
+        {
+            self.err(
+                d.span,
+                "`deadline_seconds` must be between 10 and 3600",
+                "the default is 300",
+            );
+        }
+        if v.items.is_empty() {
+            self.err(
+                vault.span,
+                "`runtime_secrets.vault` fetches no items",
+                "add `items:` with `key`, `field` and `dest`",
+            );
+        }
+        let mut dests = std::collections::HashSet::new();
+        for item in &v.items {
+            let i = &item.value;
+            if !VAULT_PATH.is_match(&i.key.value) {
+                self.err(
+                    i.key.span,
+                    format!("`{}` is not a Vault path", i.key.value),
+                    "write it as `secret/data/app/db` (KV v2) or `kv/app/db` (KV v1)",
+                );
+            }
+            if let Some(kv) = &i.kv {
+                if v.token_kind == TokenKind::Locker {
+                    self.err(
+                        kv.span,
+                        "`kv` does not apply to a locker (it reads the cubbyhole)",
+                        "remove it",
+                    );
+                } else if !matches!(kv.value, 1 | 2) {
+                    self.err(
+                        kv.span,
+                        format!("KV version {} does not exist", kv.value),
+                        "write 1 or 2",
+                    );
+                } else if kv.value == 2 && !i.key.value.contains("/data/") {
+                    self.err(
+                        i.key.span,
+                        "a KV v2 key has `/data/` after the mount",
+                        "write `secret/data/app/db`, not `secret/app/db`",
+                    );
+                }
+            }
+            if i.field.value.is_empty() {
+                self.err(
+                    i.field.span,
+                    "empty field name",
+                    "name the field of the secret to write",
+                );
+            }
+            if !i.dest.value.starts_with('/') || i.dest.value.ends_with('/') || i.dest.value.contains("/../")
+            {
+                self.err(
+                    i.dest.span,
+                    format!("`{}` is not an absolute file path", i.dest.value),
+                    "write the full path on the VM, such as `/etc/app/db_password`",
+                );
+            } else if !dests.insert(i.dest.value.as_str()) {
+                self.err(
+                    i.dest.span,
+                    format!("`{}` is written twice", i.dest.value),
+                    "give each item its own `dest`",
+                );
+            }
+            for name in [&i.owner, &i.group].into_iter().flatten() {
+                self.pattern(
+                    name,
+                    &USER_NAME,
+                    "user or group name",
+                    "use a name such as `webapp`",
+                );
+            }
+            if let Some(mode) = &i.mode
+                && (!MODE.is_match(&mode.value)
+                    || u32::from_str_radix(&mode.value, 8).is_ok_and(|m| m > 0o777))
+            {
+                self.err(
+                    mode.span,
+                    format!("`{}` is not a file mode", mode.value),
+                    "write an octal mode such as \"0400\" (no set-id bits)",
+                );
+            }
+        }
+    }
+
     fn spec(&mut self, spec: &Spec) {
         self.pattern(
             &spec.name,
@@ -144,6 +404,7 @@ impl Validator {
                 format!("use one of: {}", Release::known_list()),
             );
         }
+        self.secrets(spec);
         self.host(&spec.host);
         self.users(spec);
         self.packages(spec);
@@ -244,14 +505,14 @@ impl Validator {
             if let Some(shell) = &u.shell {
                 self.absolute(shell, "shell");
             }
-            if u.sudo == SudoPolicy::Password {
+            if u.sudo == SudoPolicy::Password && u.password.is_none() {
                 self.diags.push(
                     Diagnostic::warning(
                         Code::InvalidValue,
                         format!("user `{}` has `sudo: password` but no way to set a password", u.name.value),
                     )
                     .with_span(user.span)
-                    .with_hint("passwords are locked; use `sudo: nopasswd` or set a password when secrets are available"),
+                    .with_hint("the password is locked: give the user `password: { secret: NAME }`, or use `sudo: nopasswd`"),
                 );
             }
         }

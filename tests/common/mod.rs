@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use ctxgen::secrets::SecretsMode;
 use ctxgen::{Artifact, BuildOptions, Sources};
 
 /// What to tell someone whose machine lacks an oracle.
@@ -118,19 +119,47 @@ fn file_stem(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Builds a spec file, with local paths relative to its folder. On failure, the
-/// diagnostics rendered as the CLI shows them.
+/// The environment specs see in tests: every variable is set, to a value that names
+/// it (`test-value-of-DB_PASSWORD`), so `from: env` secrets resolve.
+pub fn test_env() -> SecretsMode {
+    SecretsMode::Resolve(std::sync::Arc::new(|name| Some(format!("test-value-of-{name}"))))
+}
+
+/// Builds a spec file, with local paths relative to its folder and secrets from
+/// [`test_env`]. On failure, the diagnostics rendered as the CLI shows them.
 pub fn build_file(path: &Path) -> Result<(Artifact, Sources), String> {
+    build_file_with(path, test_env())
+}
+
+/// Builds a spec file with `--redact`: the same bytes at every build, secrets or not.
+pub fn build_file_redacted(path: &Path) -> Result<(Artifact, Sources), String> {
+    build_file_with(path, SecretsMode::Redact)
+}
+
+fn build_file_with(path: &Path, secrets: SecretsMode) -> Result<(Artifact, Sources), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let base = path.parent().unwrap_or(Path::new("."));
-    build_text(&path.display().to_string(), &text, base)
+    build_text_with(&path.display().to_string(), &text, base, secrets)
 }
 
 /// Builds spec text registered under `name`, with local paths relative to `base`.
 pub fn build_text(name: &str, text: &str, base: &Path) -> Result<(Artifact, Sources), String> {
+    build_text_with(name, text, base, test_env())
+}
+
+fn build_text_with(
+    name: &str,
+    text: &str,
+    base: &Path,
+    secrets: SecretsMode,
+) -> Result<(Artifact, Sources), String> {
     let mut sources = Sources::new();
     let id = sources.add(name, text);
-    match ctxgen::build(&mut sources, id, &BuildOptions::new(base)) {
+    let options = BuildOptions {
+        secrets,
+        ..BuildOptions::new(base)
+    };
+    match ctxgen::build(&mut sources, id, &options) {
         Ok(artifact) => Ok((artifact, sources)),
         Err(diags) => Err(diags.render(&sources, false)),
     }

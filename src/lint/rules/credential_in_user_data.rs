@@ -279,6 +279,15 @@ fn named_credential(name: &str, value: &str, path: &[Seg]) -> Option<String> {
     Some(format!("a credential under the key `{name}`"))
 }
 
+/// What credential `value`, held under mapping key `key` if any, looks like: for texts
+/// other than user-data (a spec), with the same detectors.
+pub(crate) fn looks_like_credential(key: Option<&str>, value: &str) -> Option<String> {
+    if let Some(hit) = scan(value).into_iter().next() {
+        return Some(hit.kind);
+    }
+    key.and_then(|k| named_credential(k, value, &[]))
+}
+
 /// The paths CL002 reports passwords at.
 fn left_to_plaintext_password(path: &[Seg]) -> bool {
     match path {

@@ -62,7 +62,7 @@ impl super::super::Rule for PlaintextPassword {
             for field in ["passwd", "hashed_passwd"] {
                 if let Some((k, v)) = user_field(user.map, field)
                     && python_truthy(v)
-                    && !str_of(v).is_some_and(is_crypt_hash)
+                    && !str_of(v).is_some_and(|h| is_crypt_hash(h) || is_redacted(h))
                 {
                     let path = join(&user.path, [super::key_seg(k)]);
                     let what = match &v.kind {
@@ -194,6 +194,18 @@ fn chpasswd_users(chpasswd: &Node, out: &mut Vec<Finding>) {
 
 /// A crypt(3) hash (`$id$…$…`, for the ids glibc and libxcrypt know), or a locked
 /// entry (`!`, `*`, `!` before a hash).
+/// `<secret:NAME>`: what `ctxgen build --redact` writes where a hash would go.
+fn is_redacted(value: &str) -> bool {
+    value
+        .strip_prefix("<secret:")
+        .and_then(|v| v.strip_suffix('>'))
+        .is_some_and(|n| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
+}
+
 pub(crate) fn is_crypt_hash(value: &str) -> bool {
     let v = value.trim();
     let v = v.trim_start_matches('!');
@@ -270,6 +282,7 @@ mod tests {
 
     #[test]
     fn crypt_hash_shapes() {
+        assert!(is_redacted("<secret:admin_password>") && !is_redacted("<secret:>"));
         assert!(is_crypt_hash("$6$salt$hash"));
         assert!(is_crypt_hash("!$6$salt$hash"));
         assert!(is_crypt_hash("*"));
