@@ -53,6 +53,8 @@ pub enum Code {
     /// A secret cannot be read, is empty, or is used where it cannot go; or a
     /// credential is written in the spec itself.
     Secret,
+    /// The user-data is larger than the provider takes, even compressed.
+    TooLarge,
     /// A finding of a lint rule, by the number of the rule's own code (`CL001` is 1).
     Lint(u16),
 }
@@ -60,7 +62,7 @@ pub enum Code {
 impl Code {
     /// Every code of ctxgen itself (lint rules list theirs in `lint::rules`), for the
     /// uniqueness test and the documentation.
-    pub const ALL: [Code; 14] = [
+    pub const ALL: [Code; 15] = [
         Code::YamlSyntax,
         Code::SpecShape,
         Code::SpecVersion,
@@ -75,6 +77,7 @@ impl Code {
         Code::Deprecated,
         Code::UserData,
         Code::Secret,
+        Code::TooLarge,
     ];
 
     /// The stable identifier printed in messages and reports.
@@ -94,6 +97,7 @@ impl Code {
             Code::Deprecated => "CG012",
             Code::UserData => "CG013",
             Code::Secret => "CG014",
+            Code::TooLarge => "CG015",
             Code::Lint(number) => crate::lint::code_of(number),
         }
     }

@@ -22,12 +22,14 @@
 //! The pipeline, one module a stage: [`source`] (YAML with spans) → [`spec`] (the
 //! input model and its checks) → `compile` (one file per feature, recording
 //! provenance) → [`cloud_config`] (the typed output model and the gate that checks it)
-//! → [`emit`] (one emitter for YAML and JSON). The library never prints, never exits
+//! → [`emit`] (one emitter for YAML and JSON) → `deliver` (multipart, gzip, base64,
+//! the provider's size budget, with [`userdata::write`]). The library never prints, never exits
 //! and reads no environment; the `ctxgen` binary does those.
 
 pub mod check;
 pub mod cloud_config;
 mod compile;
+mod deliver;
 pub mod diag;
 pub mod emit;
 pub mod lint;
@@ -43,6 +45,7 @@ pub mod userdata;
 use std::path::PathBuf;
 
 pub use compile::Provenance;
+pub use deliver::{CLOUD_CONFIG_PART, Delivery};
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use source::{FileId, Sources, Span, Spanned};
 
@@ -77,8 +80,14 @@ impl BuildOptions {
 pub struct Artifact {
     /// The spec's name.
     pub name: String,
-    /// The `#cloud-config` text.
+    /// The `#cloud-config` text (the cloud-config part of a multipart payload).
     pub yaml: String,
+    /// What the provider receives (`output.format` and `output.compression`): the
+    /// `#cloud-config` text, a MIME multipart, either gzip-compressed, and base64 text
+    /// where the provider needs text. What `ctxgen build` writes.
+    pub bytes: Vec<u8>,
+    /// How `bytes` was made from `yaml`, and its size as the provider counts it.
+    pub delivery: Delivery,
     /// The same document as a JSON value.
     pub json: serde_json::Value,
     /// Output paths to the spec spans that produced them.
@@ -118,6 +127,17 @@ pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Res
         secrets::scrub(&mut gate, &resolved);
         return Err(gate);
     }
+    let request = deliver::Request {
+        output: &parsed.output,
+        provider: parsed.target.provider,
+        provenance: &compiled.provenance,
+        sources,
+    };
+    let (bytes, delivery) = deliver::deliver(&yaml, &json, &request).map_err(|d| {
+        let mut d = Diagnostics(vec![d]);
+        secrets::scrub(&mut d, &resolved);
+        d
+    })?;
     let generated = resolved
         .generated
         .iter()
@@ -126,6 +146,8 @@ pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Res
     Ok(Artifact {
         name: parsed.name.value.clone(),
         yaml,
+        bytes,
+        delivery,
         json,
         provenance: compiled.provenance,
         warnings,

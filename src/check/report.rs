@@ -429,6 +429,7 @@ pub fn code_summary(code: &str) -> &'static str {
         "CG012" => "cloud-init reports this as deprecated",
         "CG013" => "cloud-init would skip, mangle or fail on this user-data",
         "CG014" => "A secret cannot be read or is misused, or a credential is written in a spec",
+        "CG015" => "The user-data is larger than the provider takes, even compressed",
         _ => "ctxgen finding",
     }
 }

@@ -5,7 +5,7 @@
 mod check;
 mod output;
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -44,7 +44,8 @@ enum Color {
 
 #[derive(Subcommand)]
 enum Commands {
-    /// Compile a spec into #cloud-config user-data.
+    /// Compile a spec into user-data: #cloud-config, or what `output.format` and
+    /// `output.compression` ask for (a MIME multipart, gzip, base64 for gcp).
     Build {
         /// The spec file (`-` reads standard input; local paths are then relative to
         /// the current folder).
@@ -52,7 +53,7 @@ enum Commands {
         /// Write the output here (atomically, mode 0600) instead of standard output.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Print the compiled document as JSON instead of YAML.
+        /// Print the compiled document as JSON instead of the user-data.
         #[arg(long)]
         json: bool,
         /// Let local files come from this folder (which must contain the spec's
@@ -216,10 +217,15 @@ fn build(
     match ctxgen::build(&mut sources, id, &options) {
         Ok(artifact) => {
             eprint!("{}", artifact.warnings.render(&sources, color));
-            let text = if outputs.json {
-                ctxgen::emit::to_json(&artifact.json)
+            for note in &artifact.delivery.notes {
+                eprintln!("note: {note}");
+            }
+            // `--json` prints the document; otherwise the payload the provider receives
+            // (`output.format`, `output.compression`), which may be binary (gzip).
+            let payload = if outputs.json {
+                ctxgen::emit::to_json(&artifact.json).into_bytes()
             } else {
-                artifact.yaml
+                artifact.bytes
             };
             if let Some(path) = outputs.secrets_out {
                 let manifest: String = artifact
@@ -230,8 +236,14 @@ fn build(
                 output::write_atomic(path, manifest.as_bytes())?;
             }
             match outputs.output {
-                Some(path) => output::write_atomic(path, text.as_bytes())?,
-                None => print!("{text}"),
+                Some(path) => output::write_atomic(path, &payload)?,
+                None => {
+                    let mut stdout = std::io::stdout().lock();
+                    stdout
+                        .write_all(&payload)
+                        .and_then(|()| stdout.flush())
+                        .context("cannot write to standard output")?;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -1,10 +1,8 @@
 //! `files`: `write_files` entries from inline content or local files, rendered when
 //! `template: true`, with the smallest faithful encoding (plain, b64 or gz+b64).
 
-use std::io::Write;
-
+use crate::userdata::write::gzip;
 use base64::Engine;
-use flate2::{Compression, GzBuilder};
 
 use super::Ctx;
 use crate::cloud_config::{Encoding, WriteFile};
@@ -140,14 +138,6 @@ fn plain_cost(text: &str) -> usize {
             c => c.len_utf8(),
         })
         .sum()
-}
-
-/// Deterministic gzip: no name, no timestamp.
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = GzBuilder::new().mtime(0).write(Vec::new(), Compression::best());
-    // Writing to a Vec cannot fail.
-    let _ = enc.write_all(bytes);
-    enc.finish().unwrap_or_default()
 }
 
 #[cfg(test)]

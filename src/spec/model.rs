@@ -864,10 +864,14 @@ pub struct Cvmfs {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Output {
-    /// `auto` (cloud-config unless parts are needed), `cloud-config` or `multipart`.
+    /// `auto` (cloud-config unless parts are needed), `cloud-config`, or `multipart` (a
+    /// MIME multipart whose parts each carry `Merge-Type:
+    /// list(append)+dict(no_replace,recurse_list)+str()`).
     #[serde(default)]
     pub format: Spanned<OutputFormat>,
-    /// `auto` (gzip only when over the provider's budget), `none` or `gzip`.
+    /// `auto` (gzip only when over the budget of `target.provider`), `none` or `gzip`.
+    /// Gzip for `gcp` is base64 text (set metadata `user-data-encoding: base64`). Still
+    /// over the budget: an error naming the largest contributors.
     #[serde(default)]
     pub compression: Spanned<Compression>,
 }

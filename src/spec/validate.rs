@@ -425,7 +425,6 @@ impl Validator {
         if let Some(cvmfs) = &spec.cvmfs {
             self.cvmfs(cvmfs, spec.target.os);
         }
-        self.output(&spec.output);
     }
 
     fn host(&mut self, host: &Host) {
@@ -838,29 +837,6 @@ impl Validator {
                 cvmfs.span,
                 "cvmfs needs `target.os`",
                 "set `target.os` so ctxgen knows how to install the CernVM-FS client",
-            );
-        }
-    }
-
-    fn output(&mut self, output: &Output) {
-        if output.format.value == OutputFormat::Multipart {
-            self.diags.push(
-                Diagnostic::error(
-                    Code::Unsupported,
-                    "multipart output is not available in this version of ctxgen",
-                )
-                .with_span(output.format.span)
-                .with_hint("use `format: auto` or `format: cloud-config`"),
-            );
-        }
-        if output.compression.value == Compression::Gzip {
-            self.diags.push(
-                Diagnostic::error(
-                    Code::Unsupported,
-                    "gzip output is not available in this version of ctxgen",
-                )
-                .with_span(output.compression.span)
-                .with_hint("use `compression: auto` or `compression: none`"),
             );
         }
     }

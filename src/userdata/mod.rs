@@ -1,4 +1,4 @@
-//! Stage `userdata`, reading side: the bytes of one user-data input in, the list of
+//! Stage `userdata`, reading side (the writing side is [`write`]): the bytes of one user-data input in, the list of
 //! parts cloud-init would hand to its handlers out, each with its content type, body,
 //! and how it was wrapped. `check` then loads and checks each part.
 //!
@@ -87,6 +87,7 @@ mod gzip;
 mod mime;
 mod params;
 mod reader;
+pub mod write;
 
 use std::fmt;
 use std::ops::Range;

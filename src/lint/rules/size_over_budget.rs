@@ -3,13 +3,13 @@
 //! Budgets, in bytes of what the provider receives (SPEC.md): aws 16384 as given;
 //! openstack 65535 after base64 encoding (4 bytes for every 3, rounded up); azure
 //! 65535; gcp 262144; oci 32000; nocloud and generic none. Only checked when a
-//! provider is given.
+//! provider is given. The table is [`Budget`], which `ctxgen build` also uses.
 
 use super::finding;
 use crate::diag::Severity;
 use crate::lint::{Finding, RuleMeta, Whole};
 use crate::source::Span;
-use crate::spec::Provider;
+use crate::userdata::write::Budget;
 
 /// The rule.
 pub struct SizeOverBudget;
@@ -33,37 +33,17 @@ static META: RuleMeta = RuleMeta {
               object store) instead of inlining them.",
 };
 
-/// A provider's budget: the limit, and whether it counts the base64-encoded size.
-fn budget(provider: Provider) -> Option<(usize, bool, &'static str)> {
-    match provider {
-        Provider::Aws => Some((16384, false, "aws")),
-        Provider::Openstack => Some((65535, true, "openstack")),
-        Provider::Azure => Some((65535, false, "azure")),
-        Provider::Gcp => Some((262_144, false, "gcp")),
-        Provider::Oci => Some((32000, false, "oci")),
-        Provider::Nocloud | Provider::Generic => None,
-    }
-}
-
-/// The length of `n` bytes once base64-encoded with padding.
-fn base64_len(n: usize) -> usize {
-    n.div_ceil(3) * 4
-}
-
 impl super::super::Rule for SizeOverBudget {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
     fn whole(&self, whole: &Whole<'_>, out: &mut Vec<Finding>) {
-        let Some((limit, encoded, name)) = whole.provider.and_then(budget) else {
+        let Some(budget) = whole.provider.and_then(Budget::of) else {
             return;
         };
-        let size = if encoded {
-            base64_len(whole.raw_len)
-        } else {
-            whole.raw_len
-        };
+        let (limit, encoded, name) = (budget.limit, budget.counts_base64, budget.provider);
+        let size = budget.measure(whole.raw_len);
         if size <= limit {
             return;
         }
@@ -100,6 +80,7 @@ mod tests {
     use super::*;
     use crate::lint::Rule;
     use crate::source::Sources;
+    use crate::spec::Provider;
 
     fn run(provider: Option<Provider>, raw_len: usize, compressed: bool) -> Vec<Finding> {
         let mut sources = Sources::new();
