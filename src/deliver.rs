@@ -56,6 +56,9 @@ pub(crate) struct Request<'a> {
     pub output: &'a Output,
     pub provider: Provider,
     pub provenance: &'a Provenance,
+    /// The span provenance gives output that comes from ctxgen's defaults (the spec's
+    /// `version`): such entries are named as defaults, not by that line.
+    pub defaults: crate::source::Span,
     pub sources: &'a Sources,
 }
 
@@ -223,6 +226,9 @@ fn contributors(doc: &Value, request: &Request<'_>) -> Vec<(String, usize)> {
                         .provenance
                         .locate(&format!("/{key}/{i}"))
                         .and_then(|span| {
+                            if span == request.defaults {
+                                return Some(" (a ctxgen default)".to_string());
+                            }
                             let file = request.sources.get(span.file)?;
                             let (line, _) = request.sources.line_col(span.file, span.start);
                             Some(format!(" (from {}:{line})", file.name))
@@ -256,6 +262,7 @@ mod tests {
             output: &output,
             provider: Provider::Aws,
             provenance: &prov,
+            defaults: crate::source::Span::default(),
             sources: &sources,
         };
         let found = contributors(&doc, &request);

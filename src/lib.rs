@@ -131,6 +131,7 @@ pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Res
         output: &parsed.output,
         provider: parsed.target.provider,
         provenance: &compiled.provenance,
+        defaults: parsed.version.span,
         sources,
     };
     let (bytes, delivery) = deliver::deliver(&yaml, &json, &request).map_err(|d| {

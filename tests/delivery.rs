@@ -366,7 +366,10 @@ fn budget_spec(
         std::fs::write(dir.join(&local), content).unwrap();
         spec.push_str(&format!("  - {{ path: {path}, source: {local} }}\n"));
     }
-    spec.push_str("commands:\n  first_boot: [[echo, hello]]\n");
+    spec.push_str(&format!(
+        "commands:\n  first_boot: [[echo, hello, {}]]\n",
+        noise(2500, 9).replace('\n', "")
+    ));
     common::build_text("big.yaml", &spec, dir).map(|(a, _)| a)
 }
 
@@ -463,7 +466,15 @@ fn still_over_budget_names_the_largest_contributors_without_values() {
         .position(|l| l.contains("write_files /srv/small.txt"))
         .expect(&e);
     assert!(big_line < small_line, "largest first:\n{e}");
-    assert!(e.contains(" entry ") && e.contains("(from big.yaml:"), "{e}");
+    // The user's step by its line (9: after the header, the two files and
+    // `commands:`); entries ctxgen adds by itself as defaults.
+    assert!(
+        e.lines()
+            .any(|l| l.contains(" runcmd entry ") && l.ends_with(" (from big.yaml:9)")),
+        "{e}"
+    );
+    assert!(e.contains(" (a ctxgen default)"), "{e}");
+    assert!(!e.contains(&noise(2500, 9)[..40]), "no values:\n{e}");
     assert!(e.contains("40000"), "sizes are given:\n{e}");
     assert!(!e.contains(&big[..40]) && !e.contains("hello"), "no values:\n{e}");
     assert!(e.contains("fetch large files at boot"), "{e}");
@@ -515,4 +526,15 @@ fn cli_writes_the_payload_and_check_reads_it() {
         String::from_utf8_lossy(&check.stdout),
         String::from_utf8_lossy(&check.stderr)
     );
+}
+
+#[test]
+fn explain_knows_the_budget_code() {
+    let out = assert_cmd::Command::cargo_bin("ctxgen")
+        .unwrap()
+        .args(["explain", "CG015"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("larger than the provider takes"));
 }

@@ -237,6 +237,15 @@ fn build(
             }
             match outputs.output {
                 Some(path) => output::write_atomic(path, &payload)?,
+                None if !outputs.json
+                    && artifact.delivery.gzip
+                    && !artifact.delivery.base64
+                    && std::io::stdout().is_terminal() =>
+                {
+                    anyhow::bail!(
+                        "the output is gzip-compressed (binary); write it with `-o FILE` or redirect standard output"
+                    );
+                }
                 None => {
                     let mut stdout = std::io::stdout().lock();
                     stdout
