@@ -1,6 +1,7 @@
-//! Stage `userdata`, reading side (the writing side is [`write`]): the bytes of one user-data input in, the list of
-//! parts cloud-init would hand to its handlers out, each with its content type, body,
-//! and how it was wrapped. `check` then loads and checks each part.
+//! Stage `userdata`, reading side (the writing side is [`mod@write`]): the bytes of one
+//! user-data input in, the list of parts cloud-init would hand to its handlers out,
+//! each with its content type, body, and how it was wrapped. `check` then loads and
+//! checks each part.
 //!
 //! It never fetches (`#include` URLs are listed, not read), never prints, never reads
 //! files, and knows nothing of what a cloud-config means.
