@@ -4,6 +4,7 @@
 
 mod check;
 mod output;
+mod seed;
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -77,6 +78,9 @@ enum Commands {
         Exit codes: 0 no errors, 1 errors (or warnings with --strict), 2 usage or I/O error."
     )]
     Check(check::Args),
+    /// Write a NoCloud seed (`user-data`, `meta-data`) for a spec: a folder, an ISO
+    /// image (`.iso`) or a FAT image (`.img`), labelled `cidata`.
+    Seed(seed::Args),
     /// Explain a diagnostic code or lint rule (`CL001`, `secret-file-mode`, `CG011`).
     Explain {
         /// The code or rule name; `all` lists every lint rule.
@@ -137,11 +141,7 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
             redact,
             secrets_out,
         } => {
-            let secrets = if redact {
-                ctxgen::secrets::SecretsMode::Redact
-            } else {
-                ctxgen::secrets::SecretsMode::Resolve(std::sync::Arc::new(|name| std::env::var(name).ok()))
-            };
+            let secrets = secrets_mode(redact);
             let outputs = Outputs {
                 output: output.as_deref(),
                 json,
@@ -150,6 +150,7 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
             build(&spec, outputs, files_dir, secrets, color)
         }
         Commands::Check(args) => check::run(&args, color),
+        Commands::Seed(args) => seed::run(args, color),
         Commands::Explain { code } => check::explain(&code),
         Commands::Schema { which, cloud_init } => {
             match which {
@@ -179,6 +180,16 @@ struct Outputs<'a> {
     secrets_out: Option<&'a Path>,
 }
 
+/// How secrets get their values: from their sources (the environment for `env`), or
+/// redacted.
+pub(crate) fn secrets_mode(redact: bool) -> ctxgen::secrets::SecretsMode {
+    if redact {
+        ctxgen::secrets::SecretsMode::Redact
+    } else {
+        ctxgen::secrets::SecretsMode::Resolve(std::sync::Arc::new(|name| std::env::var(name).ok()))
+    }
+}
+
 fn build(
     spec: &Path,
     outputs: Outputs<'_>,
@@ -186,6 +197,43 @@ fn build(
     secrets: ctxgen::secrets::SecretsMode,
     color: bool,
 ) -> Result<ExitCode> {
+    let artifact = match compile(spec, files_dir, secrets, color)? {
+        Ok(artifact) => artifact,
+        Err(code) => return Ok(code),
+    };
+    if let Some(path) = outputs.secrets_out {
+        write_secrets_out(path, &artifact)?;
+    }
+    let text = if outputs.json {
+        ctxgen::emit::to_json(&artifact.json)
+    } else {
+        artifact.yaml
+    };
+    match outputs.output {
+        Some(path) => output::write_atomic(path, text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the values of `generate` secrets to `path` (`--secrets-out`).
+pub(crate) fn write_secrets_out(path: &Path, artifact: &ctxgen::Artifact) -> Result<()> {
+    let manifest: String = artifact
+        .generated
+        .iter()
+        .map(|s| format!("{}: {}\n", s.name(), serde_json::Value::from(s.expose())))
+        .collect();
+    output::write_atomic(path, manifest.as_bytes())
+}
+
+/// Reads and compiles `spec` (`-`: standard input), printing warnings, or printing the
+/// diagnostics and returning `Err` with the exit code to end with.
+pub(crate) fn compile(
+    spec: &Path,
+    files_dir: Option<PathBuf>,
+    secrets: ctxgen::secrets::SecretsMode,
+    color: bool,
+) -> Result<Result<ctxgen::Artifact, ExitCode>> {
     let (name, bytes, base) = if spec == Path::new("-") {
         let mut buf = Vec::new();
         std::io::stdin()
@@ -206,7 +254,7 @@ fn build(
     };
     let Ok(text) = String::from_utf8(bytes) else {
         eprintln!("error: `{name}` is not UTF-8 text\n  = help: save the spec as UTF-8");
-        return Ok(ExitCode::from(FINDINGS));
+        return Ok(Err(ExitCode::from(FINDINGS)));
     };
     let mut sources = Sources::new();
     let id = sources.add(name, text);
@@ -216,24 +264,7 @@ fn build(
     match ctxgen::build(&mut sources, id, &options) {
         Ok(artifact) => {
             eprint!("{}", artifact.warnings.render(&sources, color));
-            let text = if outputs.json {
-                ctxgen::emit::to_json(&artifact.json)
-            } else {
-                artifact.yaml
-            };
-            if let Some(path) = outputs.secrets_out {
-                let manifest: String = artifact
-                    .generated
-                    .iter()
-                    .map(|s| format!("{}: {}\n", s.name(), serde_json::Value::from(s.expose())))
-                    .collect();
-                output::write_atomic(path, manifest.as_bytes())?;
-            }
-            match outputs.output {
-                Some(path) => output::write_atomic(path, text.as_bytes())?,
-                None => print!("{text}"),
-            }
-            Ok(ExitCode::SUCCESS)
+            Ok(Ok(artifact))
         }
         Err(diagnostics) => {
             eprint!("{}", diagnostics.render(&sources, color));
@@ -243,7 +274,7 @@ fn build(
                 spec.display(),
                 if errors == 1 { "" } else { "s" }
             );
-            Ok(ExitCode::from(FINDINGS))
+            Ok(Err(ExitCode::from(FINDINGS)))
         }
     }
 }
