@@ -303,3 +303,13 @@ fn errors_exit_with_their_codes_and_write_nothing() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!iso.exists());
 }
+
+#[test]
+fn help_names_the_formats() {
+    let out = ctxgen(&["seed", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    for word in ["--out", "--instance", "--redact", ".iso", ".img", "cidata"] {
+        assert!(help.contains(word), "{word}: {help}");
+    }
+}

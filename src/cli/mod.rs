@@ -80,6 +80,7 @@ enum Commands {
     Check(check::Args),
     /// Write a NoCloud seed (`user-data`, `meta-data`) for a spec: a folder, an ISO
     /// image (`.iso`) or a FAT image (`.img`), labelled `cidata`.
+    #[command(long_about = seed::LONG_ABOUT)]
     Seed(seed::Args),
     /// Explain a diagnostic code or lint rule (`CL001`, `secret-file-mode`, `CG011`).
     Explain {

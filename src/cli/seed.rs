@@ -10,15 +10,17 @@ use ctxgen::seed::{self, Format, Meta};
 
 use super::output::write_atomic;
 
-#[derive(clap::Args)]
-#[command(long_about = "Builds SPEC as `ctxgen build` does and writes a NoCloud seed: \
+/// `ctxgen seed --help`.
+pub(crate) const LONG_ABOUT: &str = "Builds SPEC as `ctxgen build` does and writes a NoCloud seed: \
     `user-data`, and `meta-data` with `instance-id: NAME-HASH` (HASH from the user-data, so it \
     changes when the user-data does) and `local-hostname` (host.hostname, or the spec's name).\n\n\
     --out PATH decides the format: a folder (an existing folder, or a path without \
     extension), `NAME.iso` (ISO 9660 with Joliet and Rock Ridge, volume id `cidata`) or \
     `NAME.img` (a FAT image labelled `cidata`). Files and images are written atomically, \
     mode 0600, and are the same bytes for the same input.\n\n\
-    Exit codes: 0 success, 1 the spec has errors, 2 usage or I/O error.")]
+    Exit codes: 0 success, 1 the spec has errors, 2 usage or I/O error.";
+
+#[derive(clap::Args)]
 pub(crate) struct Args {
     /// The spec file (`-` reads standard input; local paths are then relative to the
     /// current folder).
