@@ -37,6 +37,7 @@ mod local;
 mod render;
 pub mod schema;
 pub mod secrets;
+pub mod seed;
 pub mod source;
 pub mod spec;
 mod sshkey;

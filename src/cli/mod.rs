@@ -4,6 +4,7 @@
 
 mod check;
 mod output;
+mod seed;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -78,6 +79,10 @@ enum Commands {
         Exit codes: 0 no errors, 1 errors (or warnings with --strict), 2 usage or I/O error."
     )]
     Check(check::Args),
+    /// Write a NoCloud seed (`user-data`, `meta-data`) for a spec: a folder, an ISO
+    /// image (`.iso`) or a FAT image (`.img`), labelled `cidata`.
+    #[command(long_about = seed::LONG_ABOUT)]
+    Seed(seed::Args),
     /// Explain a diagnostic code or lint rule (`CL001`, `secret-file-mode`, `CG011`).
     Explain {
         /// The code or rule name; `all` lists every lint rule.
@@ -138,11 +143,7 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
             redact,
             secrets_out,
         } => {
-            let secrets = if redact {
-                ctxgen::secrets::SecretsMode::Redact
-            } else {
-                ctxgen::secrets::SecretsMode::Resolve(std::sync::Arc::new(|name| std::env::var(name).ok()))
-            };
+            let secrets = secrets_mode(redact);
             let outputs = Outputs {
                 output: output.as_deref(),
                 json,
@@ -151,6 +152,7 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
             build(&spec, outputs, files_dir, secrets, color)
         }
         Commands::Check(args) => check::run(&args, color),
+        Commands::Seed(args) => seed::run(args, color),
         Commands::Explain { code } => check::explain(&code),
         Commands::Schema { which, cloud_init } => {
             match which {
@@ -180,6 +182,16 @@ struct Outputs<'a> {
     secrets_out: Option<&'a Path>,
 }
 
+/// How secrets get their values: from their sources (the environment for `env`), or
+/// redacted.
+pub(crate) fn secrets_mode(redact: bool) -> ctxgen::secrets::SecretsMode {
+    if redact {
+        ctxgen::secrets::SecretsMode::Redact
+    } else {
+        ctxgen::secrets::SecretsMode::Resolve(std::sync::Arc::new(|name| std::env::var(name).ok()))
+    }
+}
+
 fn build(
     spec: &Path,
     outputs: Outputs<'_>,
@@ -187,6 +199,60 @@ fn build(
     secrets: ctxgen::secrets::SecretsMode,
     color: bool,
 ) -> Result<ExitCode> {
+    let artifact = match compile(spec, files_dir, secrets, color)? {
+        Ok(artifact) => artifact,
+        Err(code) => return Ok(code),
+    };
+    if let Some(path) = outputs.secrets_out {
+        write_secrets_out(path, &artifact)?;
+    }
+    // `--json` prints the document; otherwise the payload the provider receives
+    // (`output.format`, `output.compression`), which may be binary (gzip).
+    let payload = if outputs.json {
+        ctxgen::emit::to_json(&artifact.json).into_bytes()
+    } else {
+        artifact.bytes
+    };
+    match outputs.output {
+        Some(path) => output::write_atomic(path, &payload)?,
+        None if !outputs.json
+            && artifact.delivery.gzip
+            && !artifact.delivery.base64
+            && std::io::stdout().is_terminal() =>
+        {
+            anyhow::bail!(
+                "the output is gzip-compressed (binary); write it with `-o FILE` or redirect standard output"
+            );
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&payload)
+                .and_then(|()| stdout.flush())
+                .context("cannot write to standard output")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the values of `generate` secrets to `path` (`--secrets-out`).
+pub(crate) fn write_secrets_out(path: &Path, artifact: &ctxgen::Artifact) -> Result<()> {
+    let manifest: String = artifact
+        .generated
+        .iter()
+        .map(|s| format!("{}: {}\n", s.name(), serde_json::Value::from(s.expose())))
+        .collect();
+    output::write_atomic(path, manifest.as_bytes())
+}
+
+/// Reads and compiles `spec` (`-`: standard input), printing warnings, or printing the
+/// diagnostics and returning `Err` with the exit code to end with.
+pub(crate) fn compile(
+    spec: &Path,
+    files_dir: Option<PathBuf>,
+    secrets: ctxgen::secrets::SecretsMode,
+    color: bool,
+) -> Result<Result<ctxgen::Artifact, ExitCode>> {
     let (name, bytes, base) = if spec == Path::new("-") {
         let mut buf = Vec::new();
         std::io::stdin()
@@ -207,7 +273,7 @@ fn build(
     };
     let Ok(text) = String::from_utf8(bytes) else {
         eprintln!("error: `{name}` is not UTF-8 text\n  = help: save the spec as UTF-8");
-        return Ok(ExitCode::from(FINDINGS));
+        return Ok(Err(ExitCode::from(FINDINGS)));
     };
     let mut sources = Sources::new();
     let id = sources.add(name, text);
@@ -220,41 +286,7 @@ fn build(
             for note in &artifact.delivery.notes {
                 eprintln!("note: {note}");
             }
-            // `--json` prints the document; otherwise the payload the provider receives
-            // (`output.format`, `output.compression`), which may be binary (gzip).
-            let payload = if outputs.json {
-                ctxgen::emit::to_json(&artifact.json).into_bytes()
-            } else {
-                artifact.bytes
-            };
-            if let Some(path) = outputs.secrets_out {
-                let manifest: String = artifact
-                    .generated
-                    .iter()
-                    .map(|s| format!("{}: {}\n", s.name(), serde_json::Value::from(s.expose())))
-                    .collect();
-                output::write_atomic(path, manifest.as_bytes())?;
-            }
-            match outputs.output {
-                Some(path) => output::write_atomic(path, &payload)?,
-                None if !outputs.json
-                    && artifact.delivery.gzip
-                    && !artifact.delivery.base64
-                    && std::io::stdout().is_terminal() =>
-                {
-                    anyhow::bail!(
-                        "the output is gzip-compressed (binary); write it with `-o FILE` or redirect standard output"
-                    );
-                }
-                None => {
-                    let mut stdout = std::io::stdout().lock();
-                    stdout
-                        .write_all(&payload)
-                        .and_then(|()| stdout.flush())
-                        .context("cannot write to standard output")?;
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+            Ok(Ok(artifact))
         }
         Err(diagnostics) => {
             eprint!("{}", diagnostics.render(&sources, color));
@@ -264,7 +296,7 @@ fn build(
                 spec.display(),
                 if errors == 1 { "" } else { "s" }
             );
-            Ok(ExitCode::from(FINDINGS))
+            Ok(Err(ExitCode::from(FINDINGS)))
         }
     }
 }

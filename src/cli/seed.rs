@@ -1,0 +1,91 @@
+//! `ctxgen seed`: builds a spec as `build` does and writes a NoCloud seed (a folder,
+//! an ISO image or a FAT image labelled `cidata`).
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use ctxgen::seed::{self, Format, Meta};
+
+use super::output::write_atomic;
+
+/// `ctxgen seed --help`.
+pub(crate) const LONG_ABOUT: &str = "Builds SPEC as `ctxgen build` does and writes a NoCloud seed: \
+    `user-data`, and `meta-data` with `instance-id: NAME-HASH` (HASH from the user-data, so it \
+    changes when the user-data does) and `local-hostname` (host.hostname, or the spec's name).\n\n\
+    --out PATH decides the format: a folder (an existing folder, or a path without \
+    extension), `NAME.iso` (ISO 9660 with Joliet and Rock Ridge, volume id `cidata`) or \
+    `NAME.img` (a FAT image labelled `cidata`). Files and images are written atomically, \
+    mode 0600, and are the same bytes for the same input.\n\n\
+    Exit codes: 0 success, 1 the spec has errors, 2 usage or I/O error.";
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The spec file (`-` reads standard input; local paths are then relative to the
+    /// current folder).
+    spec: PathBuf,
+    /// Where to write the seed: a folder, `NAME.iso` or `NAME.img`.
+    #[arg(long, value_name = "PATH")]
+    out: PathBuf,
+    /// Make the seed of this instance of a fleet (not available in this version).
+    #[arg(long, value_name = "NAME")]
+    instance: Option<String>,
+    /// Let local files come from this folder (which must contain the spec's folder).
+    #[arg(long, value_name = "DIR")]
+    files_dir: Option<PathBuf>,
+    /// Build without credentials: every secret's value is `<secret:NAME>`.
+    #[arg(long)]
+    redact: bool,
+    /// Write the values of `generate` secrets to FILE (mode 0600).
+    #[arg(long, value_name = "FILE", conflicts_with = "redact")]
+    secrets_out: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: Args, color: bool) -> Result<ExitCode> {
+    if args.instance.is_some() {
+        bail!("--instance: instances are not available in this version of ctxgen");
+    }
+    let is_dir = args.out.is_dir();
+    let format = Format::for_path(&args.out, is_dir)?;
+    if format == Format::Folder && !is_dir && args.out.exists() {
+        bail!(
+            "`{}` exists and is not a folder: give a folder, or a path ending in .iso or .img",
+            args.out.display()
+        );
+    }
+
+    let artifact = match super::compile(
+        &args.spec,
+        args.files_dir,
+        super::secrets_mode(args.redact),
+        color,
+    )? {
+        Ok(artifact) => artifact,
+        Err(code) => return Ok(code),
+    };
+    if let Some(path) = &args.secrets_out {
+        super::write_secrets_out(path, &artifact)?;
+    }
+    let user_data = artifact.bytes.as_slice();
+    let hostname = artifact.json.get("hostname").and_then(|h| h.as_str());
+    let meta = Meta::new(&artifact.name, hostname, user_data);
+    // network-config: none yet; a spec section for it would be passed here.
+    let files = seed::seed_files(user_data, &meta, None);
+
+    match format {
+        Format::Folder => {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&args.out)
+                .with_context(|| format!("cannot create the folder `{}`", args.out.display()))?;
+            for file in &files {
+                write_atomic(&args.out.join(&file.name), &file.contents)?;
+            }
+        }
+        Format::Iso => write_atomic(&args.out, &seed::iso_image(&files))?,
+        Format::Fat => write_atomic(&args.out, &seed::fat_image(&files)?)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
