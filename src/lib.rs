@@ -60,6 +60,9 @@ pub struct BuildOptions {
     /// How secrets get their values: from their sources (with the environment the
     /// caller hands in), or redacted (`--redact`).
     pub secrets: secrets::SecretsMode,
+    /// A folder of bootstrap templates (`--templates`): a file there replaces the
+    /// built-in template of the same name (`ansible-pull.sh`). `None`: built-in only.
+    pub templates_dir: Option<PathBuf>,
 }
 
 impl BuildOptions {
@@ -68,6 +71,7 @@ impl BuildOptions {
             base_dir: base_dir.into(),
             files_root: None,
             secrets: secrets::SecretsMode::default(),
+            templates_dir: None,
         }
     }
 }
@@ -99,7 +103,14 @@ pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Res
     } = spec::parse(sources, spec)?;
     let files = LocalFiles::new(&options.base_dir, options.files_root.clone());
     let resolved = secrets::resolve(&parsed.secrets, &options.secrets, &files)?;
-    let compiled = compile::compile(&parsed, &files, sources, &resolved).map_err(|mut d| {
+    let compiled = compile::compile(
+        &parsed,
+        &files,
+        sources,
+        &resolved,
+        options.templates_dir.as_deref(),
+    )
+    .map_err(|mut d| {
         secrets::scrub(&mut d, &resolved);
         d
     })?;

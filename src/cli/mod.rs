@@ -59,6 +59,10 @@ enum Commands {
         /// folder) instead of only the spec's folder.
         #[arg(long, value_name = "DIR")]
         files_dir: Option<PathBuf>,
+        /// Replace built-in bootstrap templates (such as `ansible-pull.sh`) by the files
+        /// of the same name in DIR. Every value is still written shell-quoted.
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
         /// Build without credentials: every secret's value is `<secret:NAME>` and no
         /// source is read (the output is the same at every run, for diffs and CI).
         #[arg(long)]
@@ -134,6 +138,7 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
             output,
             json,
             files_dir,
+            templates,
             redact,
             secrets_out,
         } => {
@@ -147,7 +152,7 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
                 json,
                 secrets_out: secrets_out.as_deref(),
             };
-            build(&spec, outputs, files_dir, secrets, color)
+            build(&spec, outputs, files_dir, templates, secrets, color)
         }
         Commands::Check(args) => check::run(&args, color),
         Commands::Explain { code } => check::explain(&code),
@@ -183,6 +188,7 @@ fn build(
     spec: &Path,
     outputs: Outputs<'_>,
     files_dir: Option<PathBuf>,
+    templates: Option<PathBuf>,
     secrets: ctxgen::secrets::SecretsMode,
     color: bool,
 ) -> Result<ExitCode> {
@@ -212,6 +218,7 @@ fn build(
     let id = sources.add(name, text);
     let mut options = BuildOptions::new(base);
     options.files_root = files_dir;
+    options.templates_dir = templates;
     options.secrets = secrets;
     match ctxgen::build(&mut sources, id, &options) {
         Ok(artifact) => {
