@@ -24,8 +24,9 @@ puppet config set --section main certname {{ certname }}
 puppet config set --section main csr_attributes /etc/puppetlabs/puppet/csr_attributes.yaml
 {% endif %}
 # --test: one run in the foreground; exit 2 means "changes applied", also a success.
+# The certificate must be signed within 15 minutes (autosigning: at once).
 status=0
-puppet agent --test --waitforcert 60 || status=$?
+puppet agent --test --waitforcert 30 --maxwaitforcert 900 || status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then
   echo "ctxgen: the first puppet agent run failed (exit $status)" >&2
   exit 1

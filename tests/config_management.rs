@@ -370,3 +370,120 @@ fn redacted_builds_keep_the_key_out() {
         "<secret:deploy>\n"
     );
 }
+
+#[test]
+fn puppet_agent_with_an_autosign_challenge() {
+    let spec = "version: 1\nname: a\nhost: { hostname: web-01 }\nsecrets:\n  autosign: { from: env, name: CHALLENGE }\nconfig_management:\n  puppet: { server: puppet.example.org, challenge_password: { secret: autosign } }\n";
+    let doc = build(spec);
+    let csr = file(&doc, "/etc/puppetlabs/puppet/csr_attributes.yaml");
+    assert_eq!(csr["permissions"], "0600");
+    assert!(
+        csr["content"]
+            .as_str()
+            .unwrap()
+            .ends_with("custom_attributes:\n  1.2.840.113549.1.9.7: \"test-value-of-CHALLENGE\"\n")
+    );
+    let script = file(&doc, "/usr/local/lib/ctxgen/puppet-agent.sh");
+    assert_eq!(script["permissions"], "0700");
+    let text = script["content"].as_str().unwrap();
+    assert!(
+        text.contains("--section agent server 'puppet.example.org'\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("--section agent environment 'production'\n"),
+        "{text}"
+    );
+    assert!(text.contains("--section main certname 'web-01'\n"), "{text}");
+    assert!(
+        text.contains("csr_attributes /etc/puppetlabs/puppet/csr_attributes.yaml\n"),
+        "{text}"
+    );
+    let runcmd = doc["runcmd"].as_array().unwrap();
+    assert!(runcmd.contains(&json!(["/usr/local/lib/ctxgen/puppet-agent.sh"])));
+    // No challenge, no certname: neither is configured.
+    let plain = build(
+        "version: 1\nname: a\nconfig_management:\n  puppet: { server: puppet.example.org, environment: staging }\n",
+    );
+    assert!(!has_file(&plain, "/etc/puppetlabs/puppet/csr_attributes.yaml"));
+    let text = file(&plain, "/usr/local/lib/ctxgen/puppet-agent.sh")["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        !text.contains("certname") && !text.contains("section main csr_attributes"),
+        "{text}"
+    );
+    assert!(text.contains("environment 'staging'"), "{text}");
+}
+
+#[test]
+fn salt_minion_with_grains_and_keys() {
+    let spec = "version: 1\nname: a\nsecrets:\n  pub: { from: env, name: PUB }\n  key: { from: env, name: KEY }\nconfig_management:\n  salt:\n    master: salt.example.org\n    grains: { role: web, \"on\": \"yes\", n: 2 }\n    keys: { public: { secret: pub }, private: { secret: key } }\n";
+    let doc = build(spec);
+    let conf = file(&doc, "/etc/salt/minion.d/ctxgen.conf");
+    assert_eq!(
+        conf["content"],
+        "# Written by ctxgen: Salt minion settings.\nmaster: \"salt.example.org\"\ngrains: {\"role\":\"web\",\"on\":\"yes\",\"n\":2}\n"
+    );
+    let private = file(&doc, "/etc/salt/pki/minion/minion.pem");
+    assert_eq!(
+        (&private["permissions"], &private["content"]),
+        (&json!("0400"), &json!("test-value-of-KEY\n"))
+    );
+    assert_eq!(
+        file(&doc, "/etc/salt/pki/minion/minion.pub")["permissions"],
+        "0644"
+    );
+    assert!(
+        doc["runcmd"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(["/usr/local/lib/ctxgen/salt-minion.sh"]))
+    );
+    // Without keys the minion makes its own (accepted on the master).
+    let plain = build("version: 1\nname: a\nconfig_management:\n  salt: { master: 10.0.0.5 }\n");
+    assert!(!has_file(&plain, "/etc/salt/pki/minion/minion.pem"));
+}
+
+#[test]
+fn chef_client_registers_and_drops_the_validator_key() {
+    let spec = "version: 1\nname: a\nhost: { hostname: web-01 }\nsecrets:\n  v: { from: env, name: V }\nconfig_management:\n  chef:\n    server_url: \"https://chef.example.org/organizations/ex\"\n    validation_name: ex-validator\n    validation_key: { secret: v }\n    run_list: [\"role[web]\", \"recipe[base::ntp]\"]\n    license: accept\n";
+    let doc = build(spec);
+    let key = file(&doc, "/etc/chef/validation.pem");
+    assert_eq!(
+        (&key["permissions"], &key["content"]),
+        (&json!("0600"), &json!("test-value-of-V\n"))
+    );
+    assert_eq!(
+        file(&doc, "/etc/chef/client.rb")["content"],
+        "# Written by ctxgen: Chef Infra client settings.\nchef_server_url 'https://chef.example.org/organizations/ex'\nvalidation_client_name 'ex-validator'\nvalidation_key '/etc/chef/validation.pem'\nnode_name 'web-01'\n"
+    );
+    let attributes: Value = serde_json::from_str(
+        file(&doc, "/etc/chef/first-boot.json")["content"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        attributes,
+        json!({"run_list": ["role[web]", "recipe[base::ntp]"]})
+    );
+    let text = file(&doc, "/usr/local/lib/ctxgen/chef-client.sh")["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(text.contains("set -- \"$@\" --chef-license 'accept'\n"), "{text}");
+    assert!(
+        text.ends_with("chef-client \"$@\"\nrm -f /etc/chef/validation.pem\n"),
+        "{text}"
+    );
+    let bad = spec
+        .replace("recipe[base::ntp]", "recipe[x]; rm -rf /")
+        .replace("https://chef", "http://chef");
+    let err = build_with(&bad, None).unwrap_err();
+    assert!(
+        err.contains("not a valid run list item") && err.contains("not an https:// Chef server URL"),
+        "{err}"
+    );
+}

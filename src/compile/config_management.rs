@@ -13,6 +13,13 @@
 //! `cloud-init status`). With `schedule`, a oneshot service and a timer
 //! (`OnBootSec` and `OnUnitActiveSec` = the span) re-run the same script; the script
 //! holds a lock so the timer and a running first-boot run never overlap.
+//!
+//! Puppet, Salt and Chef also use our own scripts (`templates/puppet-agent.sh`,
+//! `salt-minion.sh`, `chef-client.sh`) rather than cloud-init's modules, for the same
+//! reason of one form on every release and so that credentials land in root-only files
+//! with the modes we choose. Their settings files are written from typed values with
+//! quoting of their own language (JSON for YAML settings, single-quoted Ruby strings);
+//! each script runs from one `runcmd` entry.
 
 use serde_json::json;
 
@@ -21,7 +28,7 @@ use crate::cloud_config::{Command, WriteFile};
 use crate::diag::{Code, Diagnostic};
 use crate::secrets::Secret;
 use crate::source::{Span, Spanned};
-use crate::spec::{Ansible, ConfigManagement, Puppet, Salt, SecretRef};
+use crate::spec::{Ansible, Chef, ChefLicense, ConfigManagement, Puppet, Salt, SecretRef};
 
 const ANSIBLE_TEMPLATE: &str = "ansible-pull.sh";
 const ANSIBLE_SCRIPT: &str = include_str!("../../templates/ansible-pull.sh");
@@ -30,6 +37,9 @@ const ANSIBLE_VARS_PATH: &str = "/etc/ctxgen/ansible/extra-vars.json";
 const ANSIBLE_KEY_PATH: &str = "/etc/ctxgen/ansible/deploy-key";
 const ANSIBLE_KNOWN_HOSTS_PATH: &str = "/etc/ctxgen/ansible/known_hosts";
 const ANSIBLE_UNIT: &str = "ctxgen-ansible-pull";
+const CHEF_TEMPLATE: &str = "chef-client.sh";
+const CHEF_SCRIPT: &str = include_str!("../../templates/chef-client.sh");
+const CHEF_SCRIPT_PATH: &str = "/usr/local/lib/ctxgen/chef-client.sh";
 const SALT_TEMPLATE: &str = "salt-minion.sh";
 const SALT_SCRIPT: &str = include_str!("../../templates/salt-minion.sh");
 const SALT_SCRIPT_PATH: &str = "/usr/local/lib/ctxgen/salt-minion.sh";
@@ -55,21 +65,8 @@ pub(super) fn compile(ctx: &mut Ctx) {
     if let Some(salt) = &c.salt {
         self::salt(ctx, salt);
     }
-    let later = [("chef", c.chef.as_ref().map(|t| t.span))];
-    for (name, span) in later {
-        if let Some(span) = span {
-            ctx.error(
-                Diagnostic::error(
-                    Code::Unsupported,
-                    format!("`config_management.{name}` is not available in this version of ctxgen"),
-                )
-                .with_span(span)
-                .with_hint(format!(
-                    "use `ansible` for now, or a `commands.first_boot` step; ctxgen {} compiles `ansible`",
-                    env!("CARGO_PKG_VERSION")
-                )),
-            );
-        }
+    if let Some(chef) = &c.chef {
+        self::chef(ctx, chef);
     }
 }
 
@@ -287,4 +284,61 @@ fn salt(ctx: &mut Ctx, salt: &Spanned<Salt>) {
     };
     ctx.write_file(WriteFile::root(SALT_SCRIPT_PATH, script, "0700"), span);
     ctx.runcmd(Command::argv([SALT_SCRIPT_PATH]), span);
+}
+
+/// `text` as a single-quoted Ruby string (no interpolation; `\\` and `'` escaped).
+fn ruby_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// Chef: `client.rb` (server, validator, node name), the validator key (0600), the
+/// run list as first-boot JSON attributes, and our script (`templates/chef-client.sh`)
+/// that runs the client once and then deletes the validator key.
+fn chef(ctx: &mut Ctx, chef: &Spanned<Chef>) {
+    let c = &chef.value;
+    let span = chef.span;
+    let mut key = secret_value(ctx, &c.validation_key);
+    if !key.ends_with('\n') {
+        key.push('\n');
+    }
+    ctx.write_file(
+        WriteFile::root("/etc/chef/validation.pem", key, "0600"),
+        c.validation_key.span,
+    );
+    let node_name = c.node_name.as_ref().map(|n| n.value.clone()).or_else(|| {
+        let host = &ctx.spec.host;
+        host.fqdn
+            .as_ref()
+            .or(host.hostname.as_ref())
+            .map(|h| h.value.to_lowercase())
+    });
+    let mut client = format!(
+        "# Written by ctxgen: Chef Infra client settings.\n\
+         chef_server_url {}\n\
+         validation_client_name {}\n\
+         validation_key '/etc/chef/validation.pem'\n",
+        ruby_quote(&c.server_url.value),
+        ruby_quote(&c.validation_name.value),
+    );
+    if let Some(node) = &node_name {
+        client.push_str(&format!("node_name {}\n", ruby_quote(node)));
+    }
+    ctx.write_file(WriteFile::root("/etc/chef/client.rb", client, "0644"), span);
+    let run_list: Vec<&str> = c.run_list.iter().map(|r| r.value.as_str()).collect();
+    let mut attributes = serde_json::to_string_pretty(&json!({ "run_list": run_list })).unwrap_or_default();
+    attributes.push('\n');
+    ctx.write_file(
+        WriteFile::root("/etc/chef/first-boot.json", attributes, "0644"),
+        span,
+    );
+    let license = c.license.as_ref().map(|l| match l.value {
+        ChefLicense::Accept => "accept",
+        ChefLicense::AcceptNoPersist => "accept-no-persist",
+    });
+    let values = json!({ "license": license });
+    let Some(script) = ctx.render_template(CHEF_TEMPLATE, CHEF_SCRIPT, &values, span) else {
+        return;
+    };
+    ctx.write_file(WriteFile::root(CHEF_SCRIPT_PATH, script, "0700"), span);
+    ctx.runcmd(Command::argv([CHEF_SCRIPT_PATH]), span);
 }

@@ -999,4 +999,16 @@ pub struct Chef {
     pub run_list: Vec<Spanned<String>>,
     /// The node name (default: the VM's host name).
     pub node_name: Option<Spanned<String>>,
+    /// Chef Infra Client 15 and later run only once their license is accepted:
+    /// `accept` or `accept-no-persist` (passed as `--chef-license`). Leave it out for
+    /// Cinc or older clients.
+    pub license: Option<Spanned<ChefLicense>>,
+}
+
+/// Accepting the Chef license.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChefLicense {
+    Accept,
+    AcceptNoPersist,
 }

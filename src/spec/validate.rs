@@ -71,6 +71,11 @@ re!(GIT_REF, r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$");
 re!(PLAYBOOK, r"^[A-Za-z0-9_][A-Za-z0-9._/-]*\.ya?ml$");
 re!(PUPPET_ENVIRONMENT, r"^[a-z0-9_]+$");
 re!(CERTNAME, r"^[a-z0-9][a-z0-9._-]*$");
+re!(CHEF_NAME, r"^[A-Za-z0-9][A-Za-z0-9._-]*$");
+re!(
+    RUN_LIST_ITEM,
+    r"^(recipe|role)\[[A-Za-z0-9_.@-]+(::[A-Za-z0-9_.@-]+)?\]$"
+);
 re!(ANSIBLE_VAR, r"^[A-Za-z_][A-Za-z0-9_]*$");
 re!(
     KNOWN_HOST,
@@ -494,6 +499,9 @@ impl Validator {
         if let Some(salt) = &c.salt {
             self.salt(&salt.value);
         }
+        if let Some(chef) = &c.chef {
+            self.chef(&chef.value);
+        }
         if let Some(puppet) = &c.puppet {
             let p = &puppet.value;
             self.host_name(&p.server, "Puppet server");
@@ -513,6 +521,38 @@ impl Validator {
                     "use lowercase letters, digits, `.`, `_` and `-`, such as `web-01.example.org`",
                 );
             }
+        }
+    }
+
+    fn chef(&mut self, c: &Chef) {
+        if !HTTPS_URL.is_match(&c.server_url.value) {
+            self.err(
+                c.server_url.span,
+                format!("`{}` is not an https:// Chef server URL", c.server_url.value),
+                "write the organization URL, such as `https://chef.example.org/organizations/ex`",
+            );
+        }
+        self.pattern(
+            &c.validation_name,
+            &CHEF_NAME,
+            "Chef client name",
+            "use letters, digits, `.`, `_` and `-`, such as `ex-validator`",
+        );
+        if let Some(node) = &c.node_name {
+            self.pattern(
+                node,
+                &CHEF_NAME,
+                "Chef node name",
+                "use letters, digits, `.`, `_` and `-`, such as `web-01.example.org`",
+            );
+        }
+        for item in &c.run_list {
+            self.pattern(
+                item,
+                &RUN_LIST_ITEM,
+                "run list item",
+                "write `recipe[NAME]`, `recipe[COOKBOOK::RECIPE]` or `role[NAME]`",
+            );
         }
     }
 
