@@ -11,19 +11,27 @@ mkdir -p /var/lib/ctxgen
 exec 9>/var/lib/ctxgen/ansible-pull.lock
 flock 9
 {% if ssh %}
-# git over SSH: never prompt; the deploy key (if any); host key checking.
+# git over SSH: never prompt; the deploy key (if any); host key checking against the
+# system's known hosts (ctxgen appends the spec's `known_hosts` lines there, where
+# Ansible's git module also looks).
 GIT_SSH_COMMAND='ssh -o BatchMode=yes'
 {% if private_key %}
 GIT_SSH_COMMAND="$GIT_SSH_COMMAND -i /etc/ctxgen/ansible/deploy-key -o IdentitiesOnly=yes"
 {% endif %}
 {% if known_hosts %}
-GIT_SSH_COMMAND="$GIT_SSH_COMMAND -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/ctxgen/ansible/known_hosts"
+GIT_SSH_COMMAND="$GIT_SSH_COMMAND -o StrictHostKeyChecking=yes"
 {% else %}
 GIT_SSH_COMMAND="$GIT_SSH_COMMAND -o StrictHostKeyChecking=accept-new"
 {% endif %}
 export GIT_SSH_COMMAND
 {% endif %}
 set -- --url {{ url }} --directory /var/lib/ctxgen/ansible-pull
+{% if private_key %}
+set -- "$@" --private-key /etc/ctxgen/ansible/deploy-key
+{% endif %}
+{% if ssh and not known_hosts %}
+set -- "$@" --accept-host-key
+{% endif %}
 {% if checkout %}
 set -- "$@" --checkout {{ checkout }}
 {% endif %}

@@ -135,17 +135,16 @@ fn ansible_pull_over_ssh_with_a_deploy_key() {
         key["content"], "test-value-of-DEPLOY_KEY\n",
         "ends with a line break"
     );
-    assert_eq!(
-        file(&doc, "/etc/ctxgen/ansible/known_hosts")["permissions"],
-        "0644"
-    );
+    assert_eq!(file(&doc, "/etc/ssh/ssh_known_hosts")["append"], true);
     let text = file(&doc, SCRIPT)["content"].as_str().unwrap().to_string();
     assert!(
         text.contains("-i /etc/ctxgen/ansible/deploy-key -o IdentitiesOnly=yes"),
         "{text}"
     );
     assert!(
-        text.contains("StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/ctxgen/ansible/known_hosts"),
+        text.contains(
+            "-o IdentitiesOnly=yes\"\nGIT_SSH_COMMAND=\"$GIT_SSH_COMMAND -o StrictHostKeyChecking=yes\"\n"
+        ),
         "{text}"
     );
     assert!(!text.contains("--checkout"), "{text}");
@@ -167,6 +166,8 @@ fn ansible_pull_over_ssh_with_a_deploy_key() {
     );
     let text = file(&doc, SCRIPT)["content"].as_str().unwrap().to_string();
     assert!(text.contains("StrictHostKeyChecking=accept-new"), "{text}");
+    assert!(text.contains("set -- \"$@\" --accept-host-key\n"), "{text}");
+    assert!(!has_file(&doc, "/etc/ssh/ssh_known_hosts"));
 }
 
 /// The rendered script, run with `ansible-pull` and `flock` stubbed in PATH and its
@@ -205,11 +206,13 @@ fn the_script_passes_arguments_exactly() {
     let said = String::from_utf8_lossy(&out.stdout);
     let dir_arg = format!("<{}/ansible-pull>", state.display());
     let expected = [
-        "GIT_SSH_COMMAND=ssh -o BatchMode=yes -i /etc/ctxgen/ansible/deploy-key -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/ctxgen/ansible/known_hosts",
+        "GIT_SSH_COMMAND=ssh -o BatchMode=yes -i /etc/ctxgen/ansible/deploy-key -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes",
         "<--url>",
         "<git@git.example.org:infra/site.git>",
         "<--directory>",
         &dir_arg,
+        "<--private-key>",
+        "</etc/ctxgen/ansible/deploy-key>",
         "<vm.yml>",
     ]
     .join("\n");

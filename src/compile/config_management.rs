@@ -7,8 +7,9 @@
 //! with every value shell-quoted ([`crate::render::render_shell`]). Emitted:
 //! `ansible-core` and `git` in `packages` (same names on apt and dnf families, so
 //! `target.os: any` works too); root-only `write_files`: the script (0700), the
-//! extra vars as JSON (0600, passed as `--extra-vars @FILE`: no quoting involved), the
-//! deploy key (0600) and `known_hosts` (0644); one `runcmd` entry that runs the script
+//! extra vars as JSON (0600, passed as `--extra-vars @FILE`: no quoting involved) and
+//! the deploy key (0600); `known_hosts` lines are appended to ssh's global known-hosts
+//! file (where Ansible's git module checks too); one `runcmd` entry that runs the script
 //! (under the leading `set -e`, so a failed run stops the boot step and shows in
 //! `cloud-init status`). With `schedule`, a oneshot service and a timer
 //! (`OnBootSec` and `OnUnitActiveSec` = the span) re-run the same script; the script
@@ -35,7 +36,9 @@ const ANSIBLE_SCRIPT: &str = include_str!("../../templates/ansible-pull.sh");
 const ANSIBLE_SCRIPT_PATH: &str = "/usr/local/lib/ctxgen/ansible-pull.sh";
 const ANSIBLE_VARS_PATH: &str = "/etc/ctxgen/ansible/extra-vars.json";
 const ANSIBLE_KEY_PATH: &str = "/etc/ctxgen/ansible/deploy-key";
-const ANSIBLE_KNOWN_HOSTS_PATH: &str = "/etc/ctxgen/ansible/known_hosts";
+/// ssh's global known-hosts file, which Ansible's git module also checks before it
+/// clones (it refuses an unknown host unless told to accept it).
+const ANSIBLE_KNOWN_HOSTS_PATH: &str = "/etc/ssh/ssh_known_hosts";
 const ANSIBLE_UNIT: &str = "ctxgen-ansible-pull";
 const CHEF_TEMPLATE: &str = "chef-client.sh";
 const CHEF_SCRIPT: &str = include_str!("../../templates/chef-client.sh");
@@ -103,7 +106,10 @@ fn ansible(ctx: &mut Ctx, ansible: &Spanned<Ansible>) {
             .map(|l| format!("{}\n", l.value))
             .collect();
         ctx.write_file(
-            WriteFile::root(ANSIBLE_KNOWN_HOSTS_PATH, text, "0644"),
+            WriteFile {
+                append: true,
+                ..WriteFile::root(ANSIBLE_KNOWN_HOSTS_PATH, text, "0644")
+            },
             pull.known_hosts[0].span,
         );
     } else if ssh {
