@@ -1,10 +1,10 @@
 //! # ctxgen — the contextualization compiler for cloud-init
 //!
 //! ctxgen compiles an application spec (users, SSH keys, packages, files and
-//! templates, services, commands, volumes, firewall, CernVM-FS) into cloud-init
-//! user-data that cloud-init accepts at every release from the spec's
-//! `target.cloud_init` to the newest, and that reads back under YAML 1.1 exactly as
-//! intended.
+//! templates, services, commands, volumes, firewall, CernVM-FS, runtime secrets,
+//! configuration management bootstraps) into cloud-init user-data that cloud-init
+//! accepts at every release from the spec's `target.cloud_init` to the newest, and
+//! that reads back under YAML 1.1 exactly as intended.
 //!
 //! ```no_run
 //! use ctxgen::{BuildOptions, Sources};
