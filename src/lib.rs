@@ -1,10 +1,10 @@
 //! # ctxgen — the contextualization compiler for cloud-init
 //!
 //! ctxgen compiles an application spec (users, SSH keys, packages, files and
-//! templates, services, commands, volumes, firewall, CernVM-FS) into cloud-init
-//! user-data that cloud-init accepts at every release from the spec's
-//! `target.cloud_init` to the newest, and that reads back under YAML 1.1 exactly as
-//! intended.
+//! templates, services, commands, volumes, firewall, CernVM-FS, runtime secrets,
+//! configuration management bootstraps) into cloud-init user-data that cloud-init
+//! accepts at every release from the spec's `target.cloud_init` to the newest, and
+//! that reads back under YAML 1.1 exactly as intended.
 //!
 //! ```no_run
 //! use ctxgen::{BuildOptions, Sources};
@@ -64,6 +64,9 @@ pub struct BuildOptions {
     /// How secrets get their values: from their sources (with the environment the
     /// caller hands in), or redacted (`--redact`).
     pub secrets: secrets::SecretsMode,
+    /// A folder of bootstrap templates (`--templates`): a file there replaces the
+    /// built-in template of the same name (`ansible-pull.sh`). `None`: built-in only.
+    pub templates_dir: Option<PathBuf>,
 }
 
 impl BuildOptions {
@@ -72,6 +75,7 @@ impl BuildOptions {
             base_dir: base_dir.into(),
             files_root: None,
             secrets: secrets::SecretsMode::default(),
+            templates_dir: None,
         }
     }
 }
@@ -109,7 +113,14 @@ pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Res
     } = spec::parse(sources, spec)?;
     let files = LocalFiles::new(&options.base_dir, options.files_root.clone());
     let resolved = secrets::resolve(&parsed.secrets, &options.secrets, &files)?;
-    let compiled = compile::compile(&parsed, &files, sources, &resolved).map_err(|mut d| {
+    let compiled = compile::compile(
+        &parsed,
+        &files,
+        sources,
+        &resolved,
+        options.templates_dir.as_deref(),
+    )
+    .map_err(|mut d| {
         secrets::scrub(&mut d, &resolved);
         d
     })?;

@@ -44,6 +44,79 @@ pub fn render<V: Serialize>(
     result.map_err(|e| diagnostic_of(&e, sources, name, text, origin))
 }
 
+/// Renders a shell template (a bootstrap script of `templates/`) in strict mode, with
+/// every `{{ value }}` written shell-quoted: a string or number becomes one
+/// single-quoted word (`'` inside it becomes `'\''`), a list becomes its items as
+/// quoted words separated by spaces. Nothing is ever written unquoted (`|safe` does not
+/// help), so no value can end its quotes. Values go in command positions only: a
+/// newline in a quoted word is harmless there, but would end a `#` comment.
+pub fn render_shell<V: Serialize>(
+    sources: &Sources,
+    name: &str,
+    text: &str,
+    origin: Origin,
+    values: &V,
+) -> Result<String, Diagnostic> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_formatter(|out, _state, value| {
+        let words = shell_words(value)?;
+        out.write_str(&words)
+            .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+    });
+    let result = env
+        .template_from_named_str(name, text)
+        .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(values))));
+    result.map_err(|e| diagnostic_of(&e, sources, name, text, origin))
+}
+
+/// `value` as quoted shell words (see [`render_shell`]).
+fn shell_words(value: &minijinja::Value) -> Result<String, minijinja::Error> {
+    use minijinja::value::ValueKind;
+    let refuse = |why: &str| {
+        Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            why.to_string(),
+        ))
+    };
+    match value.kind() {
+        ValueKind::Undefined => refuse("an undefined value cannot be written into a script"),
+        ValueKind::None => refuse("`none` cannot be written into a script (test it with `{% if %}`)"),
+        ValueKind::Seq | ValueKind::Iterable => {
+            let mut words = Vec::new();
+            for item in value.try_iter()? {
+                if matches!(item.kind(), ValueKind::Seq | ValueKind::Iterable | ValueKind::Map) {
+                    return refuse("a list written into a script must hold plain values");
+                }
+                words.push(shell_words(&item)?);
+            }
+            Ok(words.join(" "))
+        }
+        ValueKind::String | ValueKind::Number | ValueKind::Bool | ValueKind::Bytes => {
+            let text = value.to_string();
+            if text.contains('\0') {
+                return refuse("a value with a NUL character cannot be written into a script");
+            }
+            Ok(shell_quote(&text))
+        }
+        _ => refuse("only strings, numbers, booleans and lists of them can be written into a script"),
+    }
+}
+
+/// `text` as one single-quoted POSIX shell word.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
 /// The secrets a template names as `secrets.NAME`, found without rendering it. A template that does not parse names none (rendering will
 /// report it).
 pub fn secrets_used(text: &str) -> Vec<String> {
@@ -144,6 +217,70 @@ mod tests {
         assert_eq!(err.code, Code::Template);
         let (_, line, _) = err.location(&sources).unwrap();
         assert_eq!(line, 2);
+    }
+
+    fn shell(template: &str, values: serde_json::Value) -> Result<String, Diagnostic> {
+        render_shell(
+            &Sources::new(),
+            "t.sh",
+            template,
+            Origin::Inline(Span::default()),
+            &values,
+        )
+    }
+
+    #[test]
+    fn shell_templates_quote_every_value() {
+        let out = shell(
+            "git clone {{ url }} {{ args }} {{ n }}{{ v|safe }}\n",
+            json!({"url": "a'b $(id) `id`\nrm -rf /", "args": ["x y", "-e", "'"], "n": 3, "v": "z;"}),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "git clone 'a'\\''b $(id) `id`\nrm -rf /' 'x y' '-e' ''\\''' '3''z;'\n"
+        );
+        assert!(shell("{{ m }}", json!({"m": {"a": 1}})).is_err());
+        assert!(shell("{{ n }}", json!({"n": null})).is_err());
+        assert!(shell("{{ nope }}", json!({})).is_err());
+        assert_eq!(
+            shell("{% if flag %}\nyes\n{% endif %}\n", json!({"flag": true})).unwrap(),
+            "yes\n"
+        );
+    }
+
+    /// Hostile values, rendered into a script and run by `sh`: each arrives as exactly
+    /// one argument, and nothing in them runs.
+    #[test]
+    fn quoted_values_never_break_out() {
+        let hostile = [
+            "plain",
+            "it's",
+            "'; touch /tmp/ctxgen-pwned; '",
+            "$(touch /tmp/ctxgen-pwned)",
+            "`touch /tmp/ctxgen-pwned`",
+            "a\nb; touch /tmp/ctxgen-pwned\n",
+            "\"double\" \\ back $HOME ${HOME} *",
+            "",
+            "-n",
+        ];
+        let out = shell(
+            "printf '<%s>\\n' {{ one }} {{ many }}\n",
+            json!({"one": hostile[2], "many": hostile}),
+        )
+        .unwrap();
+        let run = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&out)
+            .output()
+            .expect("sh runs");
+        assert!(run.status.success());
+        let expected: String = std::iter::once(hostile[2])
+            .chain(hostile)
+            .map(|v| format!("<{v}>\n"))
+            .collect();
+        assert_eq!(String::from_utf8_lossy(&run.stdout), expected);
+        assert!(!std::path::Path::new("/tmp/ctxgen-pwned").exists());
     }
 
     #[test]

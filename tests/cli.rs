@@ -236,3 +236,37 @@ fn warning_alone_still_succeeds_and_is_shown() {
     assert!(stderr.contains("sudo: password"), "{stderr}");
     assert!(stderr.contains("app.yaml:"), "the warning is located: {stderr}");
 }
+
+#[test]
+fn build_templates_dir_replaces_a_bootstrap_script() {
+    let (dir, spec) = spec_dir(
+        "version: 1\nname: a\nconfig_management:\n  ansible:\n    pull: { url: \"https://git.example.org/infra.git\", playbook: site.yml }\n",
+    );
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).expect("a templates folder");
+    std::fs::write(
+        templates.join("ansible-pull.sh"),
+        "#!/bin/sh\nexec my-pull {{ url }} {{ playbook }}\n",
+    )
+    .expect("the template is written");
+    let out = run(&[
+        "build",
+        path_str(&spec),
+        "--json",
+        "--templates",
+        path_str(&templates),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    let script = doc["write_files"]
+        .as_array()
+        .and_then(|f| {
+            f.iter()
+                .find(|f| f["path"] == "/usr/local/lib/ctxgen/ansible-pull.sh")
+        })
+        .expect("the script is written");
+    assert_eq!(
+        script["content"],
+        "#!/bin/sh\nexec my-pull 'https://git.example.org/infra.git' 'site.yml'\n"
+    );
+}

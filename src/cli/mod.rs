@@ -61,6 +61,10 @@ enum Commands {
         /// folder) instead of only the spec's folder.
         #[arg(long, value_name = "DIR")]
         files_dir: Option<PathBuf>,
+        /// Replace built-in bootstrap templates (such as `ansible-pull.sh`) by the files
+        /// of the same name in DIR. Every value is still written shell-quoted.
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
         /// Build without credentials: every secret's value is `<secret:NAME>` and no
         /// source is read (the output is the same at every run, for diffs and CI).
         #[arg(long)]
@@ -140,6 +144,7 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
             output,
             json,
             files_dir,
+            templates,
             redact,
             secrets_out,
         } => {
@@ -149,7 +154,7 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
                 json,
                 secrets_out: secrets_out.as_deref(),
             };
-            build(&spec, outputs, files_dir, secrets, color)
+            build(&spec, outputs, files_dir, templates, secrets, color)
         }
         Commands::Check(args) => check::run(&args, color),
         Commands::Seed(args) => seed::run(args, color),
@@ -196,10 +201,11 @@ fn build(
     spec: &Path,
     outputs: Outputs<'_>,
     files_dir: Option<PathBuf>,
+    templates: Option<PathBuf>,
     secrets: ctxgen::secrets::SecretsMode,
     color: bool,
 ) -> Result<ExitCode> {
-    let artifact = match compile(spec, files_dir, secrets, color)? {
+    let artifact = match compile(spec, files_dir, templates, secrets, color)? {
         Ok(artifact) => artifact,
         Err(code) => return Ok(code),
     };
@@ -250,6 +256,7 @@ pub(crate) fn write_secrets_out(path: &Path, artifact: &ctxgen::Artifact) -> Res
 pub(crate) fn compile(
     spec: &Path,
     files_dir: Option<PathBuf>,
+    templates: Option<PathBuf>,
     secrets: ctxgen::secrets::SecretsMode,
     color: bool,
 ) -> Result<Result<ctxgen::Artifact, ExitCode>> {
@@ -279,6 +286,7 @@ pub(crate) fn compile(
     let id = sources.add(name, text);
     let mut options = BuildOptions::new(base);
     options.files_root = files_dir;
+    options.templates_dir = templates;
     options.secrets = secrets;
     match ctxgen::build(&mut sources, id, &options) {
         Ok(artifact) => {

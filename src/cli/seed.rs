@@ -34,6 +34,9 @@ pub(crate) struct Args {
     /// Let local files come from this folder (which must contain the spec's folder).
     #[arg(long, value_name = "DIR")]
     files_dir: Option<PathBuf>,
+    /// Take bootstrap templates from DIR instead of the built-in ones (as `build`).
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
     /// Build without credentials: every secret's value is `<secret:NAME>`.
     #[arg(long)]
     redact: bool,
@@ -58,6 +61,7 @@ pub(crate) fn run(args: Args, color: bool) -> Result<ExitCode> {
     let artifact = match super::compile(
         &args.spec,
         args.files_dir,
+        args.templates,
         super::secrets_mode(args.redact),
         color,
     )? {

@@ -7,6 +7,7 @@
 //! order that is also the order of the boot commands they add. It never prints.
 
 mod commands;
+mod config_management;
 mod cvmfs;
 mod files;
 mod firewall;
@@ -80,6 +81,9 @@ pub(crate) struct Ctx<'a> {
     pub prov: Provenance,
     /// Packages features need (firewall tools, curl), installed after the user's.
     pub extra_packages: Vec<String>,
+    /// `--templates DIR`: bootstrap scripts found there replace the embedded ones of
+    /// the same file name.
+    pub templates: Option<&'a std::path::Path>,
     daemon_reloaded: bool,
 }
 
@@ -152,6 +156,53 @@ impl Ctx<'_> {
     }
 }
 
+impl Ctx<'_> {
+    /// Renders bootstrap shell template `file_name` (the embedded text, or the file of
+    /// that name in `--templates DIR`) with `values`, every value shell-quoted. Errors
+    /// point into the override file, or at `span` for the embedded one.
+    pub fn render_template(
+        &mut self,
+        file_name: &str,
+        embedded: &str,
+        values: &serde_json::Value,
+        span: Span,
+    ) -> Option<String> {
+        let overridden = self
+            .templates
+            .map(|dir| dir.join(file_name))
+            .filter(|p| p.is_file());
+        let (text, origin) = match overridden {
+            Some(path) => {
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => {
+                        let id = self.sources.add(path.display().to_string(), text.clone());
+                        (text, crate::render::Origin::File(id))
+                    }
+                    Err(e) => {
+                        self.error(
+                        Diagnostic::error(
+                            crate::diag::Code::LocalFile,
+                            format!("cannot read template `{}`: {e}", path.display()),
+                        )
+                        .with_span(span)
+                        .with_hint("fix the file in the `--templates` folder, or remove it to use the built-in one"),
+                    );
+                        return None;
+                    }
+                }
+            }
+            None => (embedded.to_string(), crate::render::Origin::Inline(span)),
+        };
+        match crate::render::render_shell(self.sources, file_name, &text, origin, values) {
+            Ok(s) => Some(s),
+            Err(d) => {
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+}
+
 /// The line that makes a boot-command script stop at the first failing command, so
 /// that a failure is visible in `cloud-init status` instead of being hidden by the
 /// commands after it.
@@ -215,6 +266,7 @@ pub fn compile(
     files: &LocalFiles,
     sources: &mut Sources,
     secrets: &Resolved,
+    templates: Option<&std::path::Path>,
 ) -> Result<Compiled, Diagnostics> {
     let mut ctx = Ctx {
         spec,
@@ -228,6 +280,7 @@ pub fn compile(
         out: CloudConfig::default(),
         prov: Provenance::default(),
         extra_packages: Vec::new(),
+        templates,
         daemon_reloaded: false,
     };
     let span = ctx.spec_span();
@@ -244,6 +297,9 @@ pub fn compile(
     volumes::compile(&mut ctx);
     cvmfs::compile(&mut ctx);
     services::compile(&mut ctx);
+    // After the spec's services (what a playbook may rely on), before its first-boot
+    // commands (which may rely on what the tool set up).
+    config_management::compile(&mut ctx);
     commands::compile(&mut ctx);
     packages::compile(&mut ctx);
 
@@ -282,7 +338,7 @@ mod tests {
         let messages = |d: Diagnostics| d.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
         let spec = crate::spec::parse(&sources, id).map_err(messages)?.spec;
         let local = LocalFiles::new(dir.path(), None);
-        let compiled = compile(&spec, &local, &mut sources, &Resolved::default()).map_err(messages)?;
+        let compiled = compile(&spec, &local, &mut sources, &Resolved::default(), None).map_err(messages)?;
         Ok((crate::emit::to_value(&compiled.config), compiled.provenance))
     }
 
@@ -528,7 +584,7 @@ mod tests {
         let id = sources.add("s.yaml", "version: 1\nname: a\npackages: { update: false }\n");
         let spec = crate::spec::parse(&sources, id).unwrap().spec;
         let local = LocalFiles::new(".", None);
-        let compiled = compile(&spec, &local, &mut sources, &Resolved::default()).unwrap();
+        let compiled = compile(&spec, &local, &mut sources, &Resolved::default(), None).unwrap();
         assert!(
             compiled.warnings.0[0].message.contains("no effect"),
             "nftables is installed"

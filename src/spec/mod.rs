@@ -26,7 +26,6 @@ pub const SUPPORTED_VERSIONS: &[u64] = &[1];
 #[derive(Deserialize)]
 struct Probe {
     version: Option<Spanned<serde_json::Value>>,
-    config_management: Option<Spanned<serde::de::IgnoredAny>>,
     roles: Option<Spanned<serde::de::IgnoredAny>>,
     instances: Option<Spanned<serde::de::IgnoredAny>>,
 }
@@ -42,11 +41,7 @@ pub struct Parsed {
 pub fn parse(sources: &Sources, id: FileId) -> Result<Parsed, Diagnostics> {
     let one = |d: Diagnostic| Diagnostics(vec![d]);
     let probe: Probe = source::parse(sources, id).map_err(one)?;
-    let later = [
-        ("config_management", &probe.config_management),
-        ("roles", &probe.roles),
-        ("instances", &probe.instances),
-    ];
+    let later = [("roles", &probe.roles), ("instances", &probe.instances)];
     let unsupported: Vec<Diagnostic> = later
         .iter()
         .filter_map(|(name, field)| {

@@ -68,6 +68,9 @@ pub struct Spec {
     pub cvmfs: Option<Spanned<Cvmfs>>,
     /// Credentials the VM fetches itself at first boot (never in the user-data).
     pub runtime_secrets: Option<Spanned<RuntimeSecrets>>,
+    /// Hand the VM to a configuration management tool at first boot (at most one tool):
+    /// Ansible (`ansible-pull`), Puppet, Salt or Chef.
+    pub config_management: Option<Spanned<ConfigManagement>>,
     /// Output format and compression.
     #[serde(default)]
     pub output: Output,
@@ -894,4 +897,122 @@ pub enum Compression {
     Auto,
     None,
     Gzip,
+}
+
+/// Configuration management: exactly one tool.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigManagement {
+    /// Ansible in pull mode: the VM clones a repository and applies a playbook to
+    /// itself with `ansible-pull`.
+    pub ansible: Option<Spanned<Ansible>>,
+    /// Puppet agent, enrolled with a Puppet server.
+    pub puppet: Option<Spanned<Puppet>>,
+    /// Salt minion, attached to a Salt master.
+    pub salt: Option<Spanned<Salt>>,
+    /// Chef Infra client, registered with a Chef server.
+    pub chef: Option<Spanned<Chef>>,
+}
+
+/// Ansible, run on the VM itself.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ansible {
+    /// Where the playbook comes from and when it runs.
+    pub pull: Spanned<AnsiblePull>,
+    /// Variables passed to the playbook (`--extra-vars`, from a root-only JSON file).
+    #[serde(default)]
+    pub extra_vars: IndexMap<String, Spanned<serde_json::Value>>,
+}
+
+/// `ansible-pull`: clone a repository and run a playbook from it, at first boot and
+/// optionally on a schedule.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnsiblePull {
+    /// The git repository: `https://host/path.git`, `git@host:path.git` or
+    /// `ssh://[user@]host[:port]/path.git`.
+    pub url: Spanned<String>,
+    /// Branch, tag or commit to check out (default: the repository's default branch).
+    pub checkout: Option<Spanned<String>>,
+    /// The playbook, relative to the repository's top folder, such as `site.yml`.
+    pub playbook: Spanned<String>,
+    /// For an SSH URL: the repository's deploy key (an OpenSSH private key), from
+    /// `secrets:`. Written to a root-only file and used for git only.
+    pub private_key: Option<Spanned<SecretRef>>,
+    /// For an SSH URL: the server's host key lines (`host ssh-ed25519 AAAA...`), as in
+    /// `known_hosts`. Without them the first connection trusts the key it is shown.
+    #[serde(default)]
+    pub known_hosts: Vec<Spanned<String>>,
+    /// Run again on this interval after first boot (a systemd time span such as
+    /// `30min`, `2h` or `1d`), from a systemd timer. Without it, it runs once.
+    pub schedule: Option<Spanned<String>>,
+}
+
+/// Puppet agent settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Puppet {
+    /// The Puppet server's host name.
+    pub server: Spanned<String>,
+    /// The Puppet environment (default `production`).
+    pub environment: Option<Spanned<String>>,
+    /// The agent's certificate name (default: the VM's host name).
+    pub certname: Option<Spanned<String>>,
+    /// Challenge password for policy-based autosigning, from `secrets:`: written to
+    /// `csr_attributes.yaml` (mode 0600).
+    pub challenge_password: Option<Spanned<SecretRef>>,
+}
+
+/// Salt minion settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Salt {
+    /// The Salt master's host name or address.
+    pub master: Spanned<String>,
+    /// Grains set on the minion (such as `role: web`).
+    #[serde(default)]
+    pub grains: IndexMap<String, Spanned<serde_json::Value>>,
+    /// A pre-seeded minion key pair, from `secrets:` (without it the master accepts the
+    /// minion's new key).
+    pub keys: Option<Spanned<SaltKeys>>,
+}
+
+/// A Salt minion key pair.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaltKeys {
+    /// The minion's public key (PEM).
+    pub public: Spanned<SecretRef>,
+    /// The minion's private key (PEM).
+    pub private: Spanned<SecretRef>,
+}
+
+/// Chef Infra client settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Chef {
+    /// The organization URL, such as `https://chef.example.org/organizations/ex`.
+    pub server_url: Spanned<String>,
+    /// The validator client's name, such as `ex-validator`.
+    pub validation_name: Spanned<String>,
+    /// The validator's private key, from `secrets:`; deleted after the first successful run.
+    pub validation_key: Spanned<SecretRef>,
+    /// The run list, such as `["role[web]"]`.
+    #[serde(default)]
+    pub run_list: Vec<Spanned<String>>,
+    /// The node name (default: the VM's host name).
+    pub node_name: Option<Spanned<String>>,
+    /// Chef Infra Client 15 and later run only once their license is accepted:
+    /// `accept` or `accept-no-persist` (passed as `--chef-license`). Leave it out for
+    /// Cinc or older clients.
+    pub license: Option<Spanned<ChefLicense>>,
+}
+
+/// Accepting the Chef license.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChefLicense {
+    Accept,
+    AcceptNoPersist,
 }

@@ -56,6 +56,36 @@ re!(SECRET_NAME, r"^[a-z_][a-z0-9_]{0,63}$");
 re!(ENV_NAME, r"^[A-Za-z_][A-Za-z0-9_]*$");
 re!(VAULT_PATH, r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.@-]+)*$");
 re!(
+    GIT_HTTPS_URL,
+    r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9._~/%+-]*$"
+);
+re!(
+    GIT_SCP_URL,
+    r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~][A-Za-z0-9._~/-]*$"
+);
+re!(
+    GIT_SSH_URL,
+    r"^ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9._~/-]+$"
+);
+re!(GIT_REF, r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$");
+re!(PLAYBOOK, r"^[A-Za-z0-9_][A-Za-z0-9._/-]*\.ya?ml$");
+re!(PUPPET_ENVIRONMENT, r"^[a-z0-9_]+$");
+re!(CERTNAME, r"^[a-z0-9][a-z0-9._-]*$");
+re!(CHEF_NAME, r"^[A-Za-z0-9][A-Za-z0-9._-]*$");
+re!(
+    RUN_LIST_ITEM,
+    r"^(recipe|role)\[[A-Za-z0-9_.@-]+(::[A-Za-z0-9_.@-]+)?\]$"
+);
+re!(ANSIBLE_VAR, r"^[A-Za-z_][A-Za-z0-9_]*$");
+re!(
+    KNOWN_HOST,
+    r"^[^\s#][^\s]* (ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa|sk-ssh-ed25519@openssh.com|sk-ecdsa-sha2-nistp256@openssh.com) [A-Za-z0-9+/]+=*( [^\n\r]*)?$"
+);
+re!(
+    TIME_SPAN,
+    r"^([0-9]+ ?(seconds|second|sec|s|minutes|minute|min|m|hours|hour|hr|h|days|day|d|weeks|week|w) ?)+$"
+);
+re!(
     HTTPS_URL,
     r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"
 );
@@ -154,6 +184,9 @@ impl Validator {
         if let Some(rt) = &spec.runtime_secrets {
             refs.push(&rt.value.vault.value.token.value.secret);
             self.vault(&rt.value.vault);
+        }
+        if let Some(cm) = &spec.config_management {
+            refs.extend(config_management_secrets(&cm.value));
         }
         for r in refs {
             if !spec.secrets.contains_key(&r.value) {
@@ -424,6 +457,216 @@ impl Validator {
         self.firewall(spec);
         if let Some(cvmfs) = &spec.cvmfs {
             self.cvmfs(cvmfs, spec.target.os);
+        }
+        if let Some(cm) = &spec.config_management {
+            self.config_management(cm);
+        }
+    }
+
+    /// `config_management`: one tool, and its values.
+    fn config_management(&mut self, cm: &Spanned<ConfigManagement>) {
+        let c = &cm.value;
+        let tools: Vec<(&str, Span)> = [
+            ("ansible", c.ansible.as_ref().map(|t| t.span)),
+            ("puppet", c.puppet.as_ref().map(|t| t.span)),
+            ("salt", c.salt.as_ref().map(|t| t.span)),
+            ("chef", c.chef.as_ref().map(|t| t.span)),
+        ]
+        .into_iter()
+        .filter_map(|(name, span)| span.map(|s| (name, s)))
+        .collect();
+        match tools.as_slice() {
+            [] => self.err(
+                cm.span,
+                "`config_management` names no tool",
+                "add one of `ansible`, `puppet`, `salt` or `chef`, or remove the section",
+            ),
+            [_] => {}
+            [(first, _), rest @ ..] => {
+                for (name, span) in rest {
+                    self.err(
+                        *span,
+                        format!("`config_management` has both `{first}` and `{name}`"),
+                        "a VM is managed by one tool: keep one and remove the others",
+                    );
+                }
+            }
+        }
+        if let Some(ansible) = &c.ansible {
+            self.ansible(&ansible.value);
+        }
+        if let Some(salt) = &c.salt {
+            self.salt(&salt.value);
+        }
+        if let Some(chef) = &c.chef {
+            self.chef(&chef.value);
+        }
+        if let Some(puppet) = &c.puppet {
+            let p = &puppet.value;
+            self.host_name(&p.server, "Puppet server");
+            if let Some(env) = &p.environment {
+                self.pattern(
+                    env,
+                    &PUPPET_ENVIRONMENT,
+                    "Puppet environment name",
+                    "use lowercase letters, digits and `_`, such as `production`",
+                );
+            }
+            if let Some(certname) = &p.certname {
+                self.pattern(
+                    certname,
+                    &CERTNAME,
+                    "certificate name",
+                    "use lowercase letters, digits, `.`, `_` and `-`, such as `web-01.example.org`",
+                );
+            }
+        }
+    }
+
+    fn chef(&mut self, c: &Chef) {
+        if !HTTPS_URL.is_match(&c.server_url.value) {
+            self.err(
+                c.server_url.span,
+                format!("`{}` is not an https:// Chef server URL", c.server_url.value),
+                "write the organization URL, such as `https://chef.example.org/organizations/ex`",
+            );
+        }
+        self.pattern(
+            &c.validation_name,
+            &CHEF_NAME,
+            "Chef client name",
+            "use letters, digits, `.`, `_` and `-`, such as `ex-validator`",
+        );
+        if let Some(node) = &c.node_name {
+            self.pattern(
+                node,
+                &CHEF_NAME,
+                "Chef node name",
+                "use letters, digits, `.`, `_` and `-`, such as `web-01.example.org`",
+            );
+        }
+        for item in &c.run_list {
+            self.pattern(
+                item,
+                &RUN_LIST_ITEM,
+                "run list item",
+                "write `recipe[NAME]`, `recipe[COOKBOOK::RECIPE]` or `role[NAME]`",
+            );
+        }
+    }
+
+    fn salt(&mut self, s: &Salt) {
+        self.host_name(&s.master, "Salt master");
+        for (name, value) in &s.grains {
+            if name.is_empty() || name.chars().any(|c| c.is_control() || c == ':') {
+                self.err(
+                    value.span,
+                    format!("`{name}` is not a grain name"),
+                    "use a plain name such as `role`",
+                );
+            }
+        }
+    }
+
+    /// A host name, FQDN or IP address of a server the VM connects to.
+    fn host_name(&mut self, value: &Spanned<String>, what: &str) {
+        let ok = value.value.parse::<IpAddr>().is_ok()
+            || HOSTNAME.is_match(&value.value)
+            || FQDN.is_match(&value.value);
+        if !ok {
+            self.err(
+                value.span,
+                format!("`{}` is not a {what} host name or address", value.value),
+                "write a host name such as `server.example.org` (no scheme, no port)",
+            );
+        }
+    }
+
+    fn ansible(&mut self, a: &Ansible) {
+        let pull = &a.pull.value;
+        let url = &pull.url;
+        let ssh = GIT_SCP_URL.is_match(&url.value) || GIT_SSH_URL.is_match(&url.value);
+        if !ssh && !GIT_HTTPS_URL.is_match(&url.value) {
+            let hint = if url.value.starts_with("http://") || url.value.starts_with("git://") {
+                "the playbook runs as root: fetch it over https:// or SSH, never in clear"
+            } else if url.value.starts_with("https://") && url.value.contains('@') {
+                "do not put credentials in the URL: use an SSH URL with `private_key: { secret: NAME }`"
+            } else {
+                "write `https://host/path.git`, `git@host:path.git` or `ssh://git@host/path.git`"
+            };
+            self.err(
+                url.span,
+                format!("`{}` is not a git repository URL ctxgen accepts", url.value),
+                hint,
+            );
+        }
+        if !ssh {
+            if let Some(key) = &pull.private_key {
+                self.err(
+                    key.span,
+                    "`private_key` is used for SSH URLs only",
+                    "write the URL as `git@host:path.git` (SSH), or remove `private_key`",
+                );
+            }
+            if let Some(first) = pull.known_hosts.first() {
+                self.err(
+                    first.span,
+                    "`known_hosts` is used for SSH URLs only",
+                    "remove `known_hosts`, or use an SSH URL",
+                );
+            }
+        }
+        for line in &pull.known_hosts {
+            self.pattern(
+                line,
+                &KNOWN_HOST,
+                "known_hosts line",
+                "write `HOST KEYTYPE BASE64`, as `ssh-keyscan HOST` prints it",
+            );
+        }
+        if let Some(checkout) = &pull.checkout
+            && (!GIT_REF.is_match(&checkout.value) || checkout.value.contains(".."))
+        {
+            self.err(
+                checkout.span,
+                format!("`{}` is not a branch, tag or commit name", checkout.value),
+                "write a git ref such as `main`, `v1.2` or a commit hash",
+            );
+        }
+        let playbook = &pull.playbook;
+        if !PLAYBOOK.is_match(&playbook.value) || playbook.value.split('/').any(|p| p == "..") {
+            self.err(
+                playbook.span,
+                format!(
+                    "`{}` is not a playbook path inside the repository",
+                    playbook.value
+                ),
+                "write a relative path ending in .yml or .yaml, such as `site.yml`",
+            );
+        }
+        if let Some(schedule) = &pull.schedule {
+            match time_span_seconds(&schedule.value) {
+                None => self.err(
+                    schedule.span,
+                    format!("`{}` is not a systemd time span", schedule.value),
+                    "write an interval such as `30min`, `2h` or `1d`",
+                ),
+                Some(s) if s < 300 => self.err(
+                    schedule.span,
+                    format!("`{}` is too often for ansible-pull", schedule.value),
+                    "run it at most every 5 minutes (`5min`); a run clones and applies the whole playbook",
+                ),
+                Some(_) => {}
+            }
+        }
+        for (name, value) in &a.extra_vars {
+            if !ANSIBLE_VAR.is_match(name) {
+                self.err(
+                    value.span,
+                    format!("`{name}` is not an Ansible variable name"),
+                    "use letters, digits and `_`, not starting with a digit",
+                );
+            }
         }
     }
 
@@ -842,6 +1085,55 @@ impl Validator {
     }
 }
 
+/// Secret references of a `config_management` section.
+fn config_management_secrets(cm: &ConfigManagement) -> Vec<&Spanned<String>> {
+    let mut refs = Vec::new();
+    if let Some(a) = &cm.ansible
+        && let Some(key) = &a.value.pull.value.private_key
+    {
+        refs.push(&key.value.secret);
+    }
+    if let Some(p) = &cm.puppet
+        && let Some(c) = &p.value.challenge_password
+    {
+        refs.push(&c.value.secret);
+    }
+    if let Some(s) = &cm.salt
+        && let Some(k) = &s.value.keys
+    {
+        refs.push(&k.value.public.value.secret);
+        refs.push(&k.value.private.value.secret);
+    }
+    if let Some(c) = &cm.chef {
+        refs.push(&c.value.validation_key.value.secret);
+    }
+    refs
+}
+
+/// Seconds in a systemd time span made of `NUMBER UNIT` parts (`1h 30min`), or `None`
+/// when it is not one (a bare number is refused: its unit would be a guess).
+pub fn time_span_seconds(text: &str) -> Option<u64> {
+    if !TIME_SPAN.is_match(text) {
+        return None;
+    }
+    static PART: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"([0-9]+) ?([a-z]+)").expect("pattern is valid"));
+    let mut total: u64 = 0;
+    for part in PART.captures_iter(text) {
+        let n: u64 = part[1].parse().ok()?;
+        let unit = match &part[2] {
+            "seconds" | "second" | "sec" | "s" => 1,
+            "minutes" | "minute" | "min" | "m" => 60,
+            "hours" | "hour" | "hr" | "h" => 3600,
+            "days" | "day" | "d" => 86_400,
+            "weeks" | "week" | "w" => 604_800,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    Some(total)
+}
+
 /// Parses `addr/len` into an address and a prefix length valid for its family.
 pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
     let (addr, len) = s.split_once('/')?;
@@ -862,6 +1154,35 @@ mod tests {
         assert!(parse_cidr("10.0.0.0/33").is_none());
         assert!(parse_cidr("10.0.0.0").is_none());
         assert!(parse_cidr("host/8").is_none());
+    }
+
+    #[test]
+    fn time_spans() {
+        assert_eq!(time_span_seconds("30min"), Some(1800));
+        assert_eq!(time_span_seconds("1h 30min"), Some(5400));
+        assert_eq!(time_span_seconds("2 hours"), Some(7200));
+        assert_eq!(time_span_seconds("1d"), Some(86_400));
+        for bad in [
+            "30",
+            "",
+            "1 fortnight",
+            "5min\nExecStart=/bin/sh",
+            "-5min",
+            "1.5h",
+        ] {
+            assert_eq!(time_span_seconds(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn git_urls() {
+        assert!(GIT_HTTPS_URL.is_match("https://github.com/example/infra.git"));
+        assert!(GIT_SCP_URL.is_match("git@github.com:example/infra.git"));
+        assert!(GIT_SSH_URL.is_match("ssh://git@git.example.org:2222/infra.git"));
+        assert!(!GIT_SCP_URL.is_match("git@github.com:-oProxyCommand=x"));
+        assert!(!GIT_HTTPS_URL.is_match("https://x/$(id)"));
+        assert!(!GIT_REF.is_match("--upload-pack=x"));
+        assert!(PLAYBOOK.is_match("playbooks/site.yaml") && !PLAYBOOK.is_match("/etc/x.yml"));
     }
 
     #[test]
