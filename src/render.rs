@@ -21,6 +21,23 @@ pub enum Origin {
     Inline(Span),
 }
 
+/// A strict environment that keeps a template's final line break and never escapes;
+/// `script`: block tags take their line with them (shell templates).
+fn environment(script: bool) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .trim_blocks(script)
+        .lstrip_blocks(script)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env
+}
+
 /// Renders `text` with `values` in strict mode.
 pub fn render<V: Serialize>(
     sources: &Sources,
@@ -29,15 +46,7 @@ pub fn render<V: Serialize>(
     origin: Origin,
     values: &V,
 ) -> Result<String, Diagnostic> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
-        .keep_trailing_newline(true)
-        .build()
-    {
-        env.set_syntax(syntax);
-    }
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    let env = environment(false);
     let result = env
         .template_from_named_str(name, text)
         .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(values))));
@@ -57,17 +66,7 @@ pub fn render_shell<V: Serialize>(
     origin: Origin,
     values: &V,
 ) -> Result<String, Diagnostic> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
-        .keep_trailing_newline(true)
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .build()
-    {
-        env.set_syntax(syntax);
-    }
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    let mut env = environment(true);
     env.set_formatter(|out, _state, value| {
         let words = shell_words(value)?;
         out.write_str(&words)

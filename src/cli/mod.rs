@@ -57,22 +57,8 @@ enum Commands {
         /// Print the compiled document as JSON instead of the user-data.
         #[arg(long)]
         json: bool,
-        /// Let local files come from this folder (which must contain the spec's
-        /// folder) instead of only the spec's folder.
-        #[arg(long, value_name = "DIR")]
-        files_dir: Option<PathBuf>,
-        /// Replace built-in bootstrap templates (such as `ansible-pull.sh`) by the files
-        /// of the same name in DIR. Every value is still written shell-quoted.
-        #[arg(long, value_name = "DIR")]
-        templates: Option<PathBuf>,
-        /// Build without credentials: every secret's value is `<secret:NAME>` and no
-        /// source is read (the output is the same at every run, for diffs and CI).
-        #[arg(long)]
-        redact: bool,
-        /// Write the values of `generate` secrets to FILE (mode 0600, one `name: value`
-        /// line each), for the operator.
-        #[arg(long, value_name = "FILE", conflicts_with = "redact")]
-        secrets_out: Option<PathBuf>,
+        #[command(flatten)]
+        how: BuildArgs,
     },
     /// Check user-data files, folders and specs as cloud-init would, plus lint.
     #[command(
@@ -143,18 +129,21 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
             spec,
             output,
             json,
-            files_dir,
-            templates,
-            redact,
-            secrets_out,
+            how,
         } => {
-            let secrets = secrets_mode(redact);
             let outputs = Outputs {
                 output: output.as_deref(),
                 json,
-                secrets_out: secrets_out.as_deref(),
+                secrets_out: how.secrets_out.as_deref(),
             };
-            build(&spec, outputs, files_dir, templates, secrets, color)
+            build(
+                &spec,
+                outputs,
+                how.files_dir,
+                how.templates,
+                secrets_mode(how.redact),
+                color,
+            )
         }
         Commands::Check(args) => check::run(&args, color),
         Commands::Seed(args) => seed::run(args, color),
@@ -178,6 +167,27 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// How a spec is compiled, for `build` and `seed`.
+#[derive(clap::Args)]
+pub(crate) struct BuildArgs {
+    /// Let local files come from this folder (which must contain the spec's folder)
+    /// instead of only the spec's folder.
+    #[arg(long, value_name = "DIR")]
+    pub files_dir: Option<PathBuf>,
+    /// Replace built-in bootstrap templates (such as `ansible-pull.sh`) by the files of
+    /// the same name in DIR. Every value is still written shell-quoted.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Build without credentials: every secret's value is `<secret:NAME>` and no source
+    /// is read (the output is the same at every run, for diffs and CI).
+    #[arg(long)]
+    pub redact: bool,
+    /// Write the values of `generate` secrets to FILE (mode 0600, one `name: value`
+    /// line each), for the operator.
+    #[arg(long, value_name = "FILE", conflicts_with = "redact")]
+    pub secrets_out: Option<PathBuf>,
 }
 
 /// Where a build's results go.

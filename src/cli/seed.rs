@@ -31,18 +31,8 @@ pub(crate) struct Args {
     /// Make the seed of this instance of a fleet (not available in this version).
     #[arg(long, value_name = "NAME")]
     instance: Option<String>,
-    /// Let local files come from this folder (which must contain the spec's folder).
-    #[arg(long, value_name = "DIR")]
-    files_dir: Option<PathBuf>,
-    /// Take bootstrap templates from DIR instead of the built-in ones (as `build`).
-    #[arg(long, value_name = "DIR")]
-    templates: Option<PathBuf>,
-    /// Build without credentials: every secret's value is `<secret:NAME>`.
-    #[arg(long)]
-    redact: bool,
-    /// Write the values of `generate` secrets to FILE (mode 0600).
-    #[arg(long, value_name = "FILE", conflicts_with = "redact")]
-    secrets_out: Option<PathBuf>,
+    #[command(flatten)]
+    how: super::BuildArgs,
 }
 
 pub(crate) fn run(args: Args, color: bool) -> Result<ExitCode> {
@@ -60,15 +50,15 @@ pub(crate) fn run(args: Args, color: bool) -> Result<ExitCode> {
 
     let artifact = match super::compile(
         &args.spec,
-        args.files_dir,
-        args.templates,
-        super::secrets_mode(args.redact),
+        args.how.files_dir,
+        args.how.templates,
+        super::secrets_mode(args.how.redact),
         color,
     )? {
         Ok(artifact) => artifact,
         Err(code) => return Ok(code),
     };
-    if let Some(path) = &args.secrets_out {
+    if let Some(path) = &args.how.secrets_out {
         super::write_secrets_out(path, &artifact)?;
     }
     let user_data = artifact.bytes.as_slice();
