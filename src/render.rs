@@ -46,11 +46,21 @@ pub fn render<V: Serialize>(
     origin: Origin,
     values: &V,
 ) -> Result<String, Diagnostic> {
-    let env = environment(false);
-    let result = env
-        .template_from_named_str(name, text)
-        .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(values))));
-    result.map_err(|e| diagnostic_of(&e, sources, name, text, origin))
+    run(&environment(false), sources, name, text, origin, values)
+}
+
+/// Renders `text` in `env`, locating a failure.
+fn run<V: Serialize>(
+    env: &Environment<'_>,
+    sources: &Sources,
+    name: &str,
+    text: &str,
+    origin: Origin,
+    values: &V,
+) -> Result<String, Diagnostic> {
+    env.template_from_named_str(name, text)
+        .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(values))))
+        .map_err(|e| diagnostic_of(&e, sources, name, text, origin))
 }
 
 /// Renders a shell template (a bootstrap script of `templates/`) in strict mode, with
@@ -72,10 +82,7 @@ pub fn render_shell<V: Serialize>(
         out.write_str(&words)
             .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
     });
-    let result = env
-        .template_from_named_str(name, text)
-        .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(values))));
-    result.map_err(|e| diagnostic_of(&e, sources, name, text, origin))
+    run(&env, sources, name, text, origin, values)
 }
 
 /// `value` as quoted shell words (see [`render_shell`]).

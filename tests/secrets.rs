@@ -60,6 +60,15 @@ fn ctxgen(dir: &Path) -> Command {
     cmd
 }
 
+/// `ctxgen build app.yaml` in `dir`, with the database password in the environment.
+fn build(dir: &Path) -> Output {
+    ctxgen(dir)
+        .env("CTXGEN_TEST_DB", ENV_VALUE)
+        .args(["build", "app.yaml"])
+        .output()
+        .expect("run")
+}
+
 fn all_text(out: &Output) -> String {
     format!(
         "{}{}",
@@ -174,11 +183,7 @@ fn missing_and_failing_sources_are_located_and_never_print_values() {
 #[test]
 fn references_must_exist_and_declarations_be_used() {
     let dir = folder(&spec("").replace("{ secret: admin_password }", "{ secret: admin_pasword }"));
-    let out = ctxgen(dir.path())
-        .env("CTXGEN_TEST_DB", ENV_VALUE)
-        .args(["build", "app.yaml"])
-        .output()
-        .unwrap();
+    let out = build(dir.path());
     assert_eq!(out.status.code(), Some(1));
     let text = all_text(&out);
     assert!(text.contains("no secret named `admin_pasword`"), "{text}");
@@ -186,11 +191,7 @@ fn references_must_exist_and_declarations_be_used() {
     assert!(text.contains("app.yaml:10:"), "located at the reference:\n{text}");
 
     let unused = folder(&spec("").replacen("secrets:\n", "secrets:\n  spare: { generate: {} }\n", 1));
-    let out = ctxgen(unused.path())
-        .env("CTXGEN_TEST_DB", ENV_VALUE)
-        .args(["build", "app.yaml"])
-        .output()
-        .unwrap();
+    let out = build(unused.path());
     assert_eq!(out.status.code(), Some(0));
     assert!(all_text(&out).contains("warning[CG014]: secret `spare` is declared but never used"));
 }
@@ -335,11 +336,7 @@ fn credentials_written_in_the_spec_are_errors_that_do_not_show_them() {
     let dir = folder(&spec(&format!(
         "vars:\n  api_password: {ENV_VALUE}\n  note: \"see {github}\"\n"
     )));
-    let out = ctxgen(dir.path())
-        .env("CTXGEN_TEST_DB", ENV_VALUE)
-        .args(["build", "app.yaml"])
-        .output()
-        .unwrap();
+    let out = build(dir.path());
     assert_eq!(out.status.code(), Some(1));
     let text = all_text(&out);
     assert!(text.contains("this looks like a GitHub"), "{text}");
