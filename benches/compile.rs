@@ -1,6 +1,7 @@
-//! Compile-time benchmarks: how long `ctxgen::build` takes for each spec shipped with
-//! the repository, with the spec text already in memory, and how long the YAML
-//! emitter alone takes on the largest output.
+//! Compile-time benchmarks: how long `ctxgen::build_all` takes for each spec shipped
+//! with the repository (every role and instance of it), with the spec text already in
+//! memory; how long a fleet of 1,000 instances of `examples/three-tier` takes (target:
+//! under a second); and how long the YAML emitter alone takes on the largest output.
 //!
 //! Specs are found when the benchmark starts, not when it is compiled:
 //! `examples/*/*.yaml`, and `tests/fixtures/features/*.yaml` while there are no
@@ -27,7 +28,7 @@ struct Case {
     text: String,
     /// Build options (the spec's folder, as an absolute path).
     options: BuildOptions,
-    /// The result of one untimed build, for picking the largest output.
+    /// The largest output of one untimed build, for the emitter benchmark.
     artifact: Artifact,
 }
 
@@ -92,16 +93,22 @@ fn load_case(root: &Path, path: &Path) -> Option<Case> {
         }
     };
     let base = path.parent().unwrap_or(root).to_path_buf();
-    let options = BuildOptions::new(base);
+    // Every `from: env` secret has a value, so specs with secrets are measured too.
+    let options = BuildOptions {
+        secrets: ctxgen::secrets::SecretsMode::Resolve(std::sync::Arc::new(|name| {
+            Some(format!("bench-value-of-{name}"))
+        })),
+        ..BuildOptions::new(base)
+    };
     let mut sources = Sources::new();
     let id = sources.add(name.clone(), text.clone());
-    match ctxgen::build(&mut sources, id, &options) {
-        Ok(artifact) => Some(Case {
+    match ctxgen::build_all(&mut sources, id, &options) {
+        Ok(artifacts) => Some(Case {
             id: format!("{}/{}", folder_label(path), file_label(path)),
             name,
             text,
             options,
-            artifact,
+            artifact: artifacts.into_iter().max_by_key(|a| a.yaml.len())?,
         }),
         Err(diagnostics) => {
             eprintln!(
@@ -140,14 +147,16 @@ fn benches(c: &mut Criterion) {
                 },
                 |(mut sources, id)| {
                     // Returned, so that dropping them is not timed.
-                    let artifact = ctxgen::build(&mut sources, black_box(id), &case.options);
-                    (sources, artifact)
+                    let artifacts = ctxgen::build_all(&mut sources, black_box(id), &case.options);
+                    (sources, artifacts)
                 },
                 BatchSize::SmallInput,
             );
         });
     }
     group.finish();
+
+    fleet(c, &cases);
 
     // The emitter alone, on the largest output document.
     if let Some(largest) = cases.iter().max_by_key(|c| c.artifact.yaml.len()) {
@@ -158,6 +167,46 @@ fn benches(c: &mut Criterion) {
         });
         group.finish();
     }
+}
+
+/// Instances in the fleet benchmark.
+const FLEET: usize = 1000;
+
+/// `examples/three-tier` with `--instances` of [`FLEET`] rows (a CSV made here: the
+/// example's roles in turn, a `workers` variable on each), every user-data built.
+fn fleet(c: &mut Criterion, cases: &[Case]) {
+    let Some(case) = cases.iter().find(|c| c.id == "three-tier/three-tier") else {
+        eprintln!("bench: examples/three-tier/three-tier.yaml is missing: no fleet benchmark");
+        return;
+    };
+    let roles = ["lb", "app", "app", "app", "db"];
+    let csv: String = std::iter::once("name,role,workers\n".to_string())
+        .chain((0..FLEET).map(|i| {
+            let role = roles[i % roles.len()];
+            format!("{role}-{i:04},{role},{}\n", i % 7 + 1)
+        }))
+        .collect();
+    let mut group = c.benchmark_group("fleet");
+    group.throughput(Throughput::Elements(FLEET as u64));
+    group.sample_size(10);
+    group.bench_function(format!("three-tier/{FLEET}-instances"), |b| {
+        b.iter_batched(
+            || {
+                let mut sources = Sources::new();
+                let id = sources.add(case.name.clone(), case.text.clone());
+                let mut options = case.options.clone();
+                options.instances = Some(sources.add("fleet.csv", csv.clone()));
+                (sources, id, options)
+            },
+            |(mut sources, id, options)| {
+                let artifacts = ctxgen::build_all(&mut sources, black_box(id), &options);
+                assert_eq!(artifacts.as_ref().map(Vec::len).unwrap_or(0), FLEET);
+                (sources, artifacts)
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    group.finish();
 }
 
 fn config() -> Criterion {

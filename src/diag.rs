@@ -37,8 +37,6 @@ pub enum Code {
     Template,
     /// An SSH public key is malformed, private, or too weak.
     SshKey,
-    /// The spec asks for something this version of ctxgen does not do.
-    Unsupported,
     /// The generated document failed ctxgen's own cloud-config gate.
     OutputGate,
     /// Reading or writing failed.
@@ -61,8 +59,9 @@ pub enum Code {
 
 impl Code {
     /// Every code of ctxgen itself (lint rules list theirs in `lint::rules`), for the
-    /// uniqueness test and the documentation.
-    pub const ALL: [Code; 15] = [
+    /// uniqueness test and the documentation. `CG008` ("not available in this version
+    /// of ctxgen") is retired: every part of spec version 1 is available.
+    pub const ALL: [Code; 14] = [
         Code::YamlSyntax,
         Code::SpecShape,
         Code::SpecVersion,
@@ -70,7 +69,6 @@ impl Code {
         Code::LocalFile,
         Code::Template,
         Code::SshKey,
-        Code::Unsupported,
         Code::OutputGate,
         Code::Io,
         Code::Schema,
@@ -90,7 +88,6 @@ impl Code {
             Code::LocalFile => "CG005",
             Code::Template => "CG006",
             Code::SshKey => "CG007",
-            Code::Unsupported => "CG008",
             Code::OutputGate => "CG009",
             Code::Io => "CG010",
             Code::Schema => "CG011",
@@ -255,6 +252,32 @@ impl Diagnostics {
 
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
+    }
+
+    /// The diagnostics of several user-data of one spec (roles, instances), each list
+    /// labelled (`instance web-01`), as one list: a diagnostic found in several is given
+    /// once, with a note naming where.
+    pub fn of_units(units: Vec<(String, Diagnostics)>) -> Diagnostics {
+        let total = units.len();
+        let mut grouped: Vec<(Diagnostic, Vec<String>)> = Vec::new();
+        for (label, diags) in units {
+            for d in diags.0 {
+                let same = grouped.iter_mut().find(|(g, _)| {
+                    (g.severity, g.code, &g.message, g.span) == (d.severity, d.code, &d.message, d.span)
+                });
+                match same {
+                    Some((_, labels)) => labels.push(label.clone()),
+                    None => grouped.push((d, vec![label.clone()])),
+                }
+            }
+        }
+        let out = grouped.into_iter().map(|(d, labels)| match labels.len() {
+            _ if total < 2 => d,
+            n if n == total => d.with_note(format!("in every user-data of the spec ({n})")),
+            n if n <= 3 => d.with_note(format!("in {}", labels.join(", "))),
+            n => d.with_note(format!("in {} and {} more", labels[..3].join(", "), n - 3)),
+        });
+        Diagnostics(out.collect())
     }
 
     /// Renders all diagnostics, separated by blank lines.

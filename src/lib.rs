@@ -67,6 +67,12 @@ pub struct BuildOptions {
     /// A folder of bootstrap templates (`--templates`): a file there replaces the
     /// built-in template of the same name (`ansible-pull.sh`). `None`: built-in only.
     pub templates_dir: Option<PathBuf>,
+    /// A registered CSV or YAML file of instances that replace the spec's
+    /// (`--instances`).
+    pub instances: Option<FileId>,
+    /// Which user-data to build of a spec with roles or instances (`--role`,
+    /// `--instance`). `None`: every one ([`build_all`]), or the spec's only one.
+    pub select: Option<spec::Select>,
 }
 
 impl BuildOptions {
@@ -76,15 +82,20 @@ impl BuildOptions {
             files_root: None,
             secrets: secrets::SecretsMode::default(),
             templates_dir: None,
+            instances: None,
+            select: None,
         }
     }
 }
 
-/// A compiled spec.
+/// A compiled spec: one user-data.
 #[derive(Debug)]
 pub struct Artifact {
     /// The spec's name.
     pub name: String,
+    /// The role or instance this user-data is for (`None` for a spec without roles or
+    /// instances): the name of its file in `--out-dir`.
+    pub unit: Option<String>,
     /// The `#cloud-config` text (the cloud-config part of a multipart payload).
     pub yaml: String,
     /// What the provider receives (`output.format` and `output.compression`): the
@@ -103,24 +114,131 @@ pub struct Artifact {
     pub generated: Vec<secrets::Secret>,
 }
 
-/// Compiles spec file `spec` of `sources` (files read on the way are added to
-/// `sources`, so every diagnostic can be rendered). On failure, every error found is
-/// returned, located.
+/// Compiles the one user-data that `options` selects of spec file `spec` of
+/// `sources`: the spec itself, or the role or instance `options.select` names (files
+/// read on the way are added to `sources`, so every diagnostic can be rendered). A spec
+/// that describes several user-data, with none selected, is an error that names them:
+/// [`build_all`] builds them all. On failure, every error found is returned, located.
 pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Result<Artifact, Diagnostics> {
+    let layout = spec::layout(sources, spec, options.instances)?;
+    let units = units(&layout, options)?;
+    if units.len() > 1 {
+        let (what, flag) = if layout.instances.is_empty() {
+            ("roles", "--role")
+        } else {
+            ("instances", "--instance")
+        };
+        return Err(Diagnostics(vec![
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("the spec describes {} {what}: one user-data each", units.len()),
+            )
+            .with_hint(format!(
+                "build one with `{flag} NAME`, or all of them with `--out-dir DIR`"
+            )),
+        ]));
+    }
+    let mut built = build_units(sources, spec, options, &layout, &units)?;
+    built.pop().ok_or_else(|| Diagnostics(Vec::new()))
+}
+
+/// Compiles every user-data of spec file `spec` (one per instance, else one per role,
+/// else the spec's one), or only the one `options.select` names. Values of `generate`
+/// secrets are new for each; other secrets are read once. On failure, the errors of
+/// every user-data, each given once with a note naming the roles or instances.
+pub fn build_all(
+    sources: &mut Sources,
+    spec: FileId,
+    options: &BuildOptions,
+) -> Result<Vec<Artifact>, Diagnostics> {
+    let layout = spec::layout(sources, spec, options.instances)?;
+    let units = units(&layout, options)?;
+    build_units(sources, spec, options, &layout, &units)
+}
+
+/// The units `options` asks for.
+fn units(layout: &spec::Layout, options: &BuildOptions) -> Result<Vec<spec::Unit>, Diagnostics> {
+    match &options.select {
+        Some(select) => Ok(vec![layout.select(select).map_err(|d| Diagnostics(vec![d]))?]),
+        None => Ok(layout.units()),
+    }
+}
+
+fn build_units(
+    sources: &mut Sources,
+    spec: FileId,
+    options: &BuildOptions,
+    layout: &spec::Layout,
+    units: &[spec::Unit],
+) -> Result<Vec<Artifact>, Diagnostics> {
+    let files = LocalFiles::new(&options.base_dir, options.files_root.clone());
+    let mut secrets: Option<secrets::Resolved> = None;
+    let mut built = Vec::with_capacity(units.len());
+    // Each unit's errors (none for those that built), for one grouped report.
+    let mut outcomes = Vec::with_capacity(units.len());
+    let mut failed = false;
+    let mut used = std::collections::BTreeSet::new();
+    let mut first: Option<spec::Spec> = None;
+    for &unit in units {
+        let label = match (unit, layout.unit_name(unit)) {
+            (spec::Unit::Instance(_), Some(name)) => format!("instance `{name}`"),
+            (_, Some(name)) => format!("role `{name}`"),
+            (_, None) => String::from("the spec"),
+        };
+        match build_unit(sources, spec, layout, unit, &files, &mut secrets, options) {
+            Ok((artifact, parsed, used_here)) => {
+                built.push(artifact);
+                used.extend(used_here);
+                first.get_or_insert(parsed);
+                outcomes.push((label, Diagnostics::default()));
+            }
+            Err(d) => {
+                failed = true;
+                outcomes.push((label, d));
+            }
+        }
+    }
+    if failed {
+        return Err(Diagnostics::of_units(outcomes));
+    }
+    // A secret is unused only when no user-data of the spec used it.
+    if let Some(parsed) = first {
+        let unused = compile::unused_secrets(&parsed, &used);
+        for artifact in &mut built {
+            artifact.warnings.extend(unused.0.iter().cloned());
+        }
+    }
+    Ok(built)
+}
+
+/// Compiles one unit. `secrets`: the values read for the first unit, reused (with new
+/// generated ones) by the next.
+fn build_unit(
+    sources: &mut Sources,
+    spec: FileId,
+    layout: &spec::Layout,
+    unit: spec::Unit,
+    files: &LocalFiles,
+    secrets: &mut Option<secrets::Resolved>,
+    options: &BuildOptions,
+) -> Result<(Artifact, spec::Spec, std::collections::BTreeSet<String>), Diagnostics> {
     let spec::Parsed {
         spec: parsed,
         mut warnings,
-    } = spec::parse(sources, spec)?;
-    let files = LocalFiles::new(&options.base_dir, options.files_root.clone());
-    let resolved = secrets::resolve(&parsed.secrets, &options.secrets, &files)?;
-    let compiled = compile::compile(
-        &parsed,
-        &files,
-        sources,
-        &resolved,
-        options.templates_dir.as_deref(),
-    )
-    .map_err(|mut d| {
+    } = spec::parse_unit(sources, spec, layout, unit)?;
+    let resolved = match secrets.as_ref() {
+        Some(first) => first.regenerated(&parsed.secrets)?,
+        None => secrets::resolve(&parsed.secrets, &options.secrets, files)?,
+    };
+    secrets.get_or_insert_with(|| resolved.clone());
+    let instance = layout.instance_values(unit);
+    let inputs = compile::Inputs {
+        files,
+        secrets: &resolved,
+        templates: options.templates_dir.as_deref(),
+        instance: instance.as_ref(),
+    };
+    let compiled = compile::compile(&parsed, sources, &inputs).map_err(|mut d| {
         secrets::scrub(&mut d, &resolved);
         d
     })?;
@@ -128,7 +246,16 @@ pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Res
     secrets::scrub(&mut warnings, &resolved);
     let json = emit::to_value(&compiled.config);
     let oldest = Release::parse(&parsed.target.cloud_init.value).unwrap_or(Release::OLDEST);
-    let yaml = emit::to_yaml(&json, &parsed.name.value).map_err(|e| {
+    let unit_name = layout.unit_name(unit).map(str::to_string);
+    let title = match (&unit_name, unit) {
+        (Some(name), spec::Unit::Instance(_)) => match layout.role_of(unit) {
+            Some(role) => format!("{}`, instance `{name}`, role `{role}", parsed.name.value),
+            None => format!("{}`, instance `{name}", parsed.name.value),
+        },
+        (Some(name), _) => format!("{}`, role `{name}", parsed.name.value),
+        (None, _) => parsed.name.value.clone(),
+    };
+    let yaml = emit::to_yaml(&json, &title).map_err(|e| {
         Diagnostics(vec![Diagnostic::error(
             Code::OutputGate,
             format!("internal: cannot emit YAML: {e}"),
@@ -156,8 +283,9 @@ pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Res
         .iter()
         .filter_map(|name| resolved.get(name).cloned())
         .collect();
-    Ok(Artifact {
+    let artifact = Artifact {
         name: parsed.name.value.clone(),
+        unit: unit_name,
         yaml,
         bytes,
         delivery,
@@ -165,5 +293,6 @@ pub fn build(sources: &mut Sources, spec: FileId, options: &BuildOptions) -> Res
         provenance: compiled.provenance,
         warnings,
         generated,
-    })
+    };
+    Ok((artifact, parsed, compiled.used_secrets))
 }

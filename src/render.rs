@@ -155,7 +155,13 @@ fn diagnostic_of(
     let (message, hint) = match err.kind() {
         K::UndefinedError => (
             format!("template `{name}` uses an undefined value: {detail}"),
-            "define it under `vars:` (templates see `vars.NAME`), or fix the name",
+            if detail.contains("`instance` is undefined") {
+                "`instance` is defined only when an instance is built: list the VMs under `instances:` (or give `--instances FILE`) and build them with `--out-dir DIR` or `--instance NAME`"
+            } else if detail.contains("`instance.") {
+                "an instance has `instance.name`, `instance.index` (from 0) and `instance.role`; its own values are in `vars`"
+            } else {
+                "define it under `vars:` (templates see `vars.NAME`), or fix the name"
+            },
         ),
         K::SyntaxError => (
             format!("template `{name}` has a syntax error: {detail}"),

@@ -29,7 +29,7 @@ use indexmap::IndexMap;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::local::LocalFiles;
 use crate::source::{Span, Spanned};
-use crate::spec::{Charset, SecretDecl, SecretFrom};
+use crate::spec::{Charset, Generate, SecretDecl, SecretFrom};
 
 /// A secret value. It prints as `<secret:NAME>`; only [`Secret::expose`] gives the
 /// value, for the few places that must write it (a template, a hash, a token file).
@@ -108,6 +108,44 @@ impl Resolved {
     pub fn get(&self, name: &str) -> Option<&Secret> {
         self.values.get(name)
     }
+
+    /// The same values, with new ones for the `generate` secrets: each user-data of an
+    /// application (each role, each instance) gets its own.
+    pub fn regenerated(
+        &self,
+        decls: &IndexMap<String, Spanned<SecretDecl>>,
+    ) -> Result<Resolved, Diagnostics> {
+        let mut out = self.clone();
+        if self.redacted {
+            return Ok(out);
+        }
+        for name in &self.generated {
+            let Some((decl, g)) = decls
+                .get(name)
+                .and_then(|d| d.value.generate.as_ref().map(|g| (d, g)))
+            else {
+                continue;
+            };
+            let value = generated(name, decl, g).map_err(|d| Diagnostics(vec![d]))?;
+            out.values.insert(
+                name.clone(),
+                Secret {
+                    name: name.clone(),
+                    value,
+                },
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// A new value for generated secret `name`.
+fn generated(name: &str, decl: &Spanned<SecretDecl>, g: &Spanned<Generate>) -> Result<String, Diagnostic> {
+    generate(g.value.length.value as usize, g.value.charset).map_err(|e| {
+        Diagnostic::error(Code::Secret, format!("secret `{name}`: no random numbers: {e}"))
+            .with_span(decl.span)
+            .with_hint("check the system's entropy source")
+    })
 }
 
 /// The default time a `command` source may take.
@@ -187,12 +225,7 @@ fn read(
             .with_hint(hint.to_string())
     };
     if let Some(g) = &d.generate {
-        return generate(g.value.length.value as usize, g.value.charset).map_err(|e| {
-            fail(
-                format!("secret `{name}`: no random numbers: {e}"),
-                "check the system's entropy source",
-            )
-        });
+        return generated(name, decl, g);
     }
     let from = d.from.as_ref().map(|f| f.value);
     match from {

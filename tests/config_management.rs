@@ -313,7 +313,7 @@ fn every_rendered_script_parses() {
     let mut checked = 0;
     let mut failures = Vec::new();
     for spec in common::spec_files() {
-        let (artifact, _) = common::build_file(&spec.path).unwrap_or_else(|e| panic!("{}: {e}", spec.label));
+        let (artifact, _) = common::build_file(&spec).unwrap_or_else(|e| panic!("{}: {e}", spec.label));
         let doc = artifact.json;
         let mut scripts: Vec<(String, String)> = Vec::new();
         for f in doc["write_files"].as_array().into_iter().flatten() {

@@ -83,7 +83,12 @@ fn with_variant(text: &str, v: Variant) -> String {
 fn build_variant(spec: &common::SpecFile, v: Variant) -> Artifact {
     let text = std::fs::read_to_string(&spec.path).expect("read example");
     let base = spec.path.parent().unwrap_or(Path::new("."));
-    match common::build_text(&spec.path.display().to_string(), &with_variant(&text, v), base) {
+    match common::build_text_unit(
+        &spec.path.display().to_string(),
+        &with_variant(&text, v),
+        base,
+        spec.unit.clone(),
+    ) {
         Ok((artifact, _)) => artifact,
         Err(e) => panic!("{} as {v:?} does not build:\n{e}", spec.label),
     }

@@ -13,18 +13,19 @@ use ctxgen::{Artifact, BuildOptions, Diagnostics, Sources};
 
 /// The result of one build, the sources it read, and how long it took.
 struct Outcome {
-    result: Result<Artifact, Diagnostics>,
+    result: Result<Vec<Artifact>, Diagnostics>,
     sources: Sources,
     elapsed: Duration,
 }
 
-/// Builds `text`, registered as `name`, with local files looked up in `dir`.
+/// Builds `text` (every role and instance), registered as `name`, with local files
+/// looked up in `dir`.
 fn build(name: &str, text: String, dir: &Path) -> Outcome {
     let mut sources = Sources::new();
     let id = sources.add(name, text);
     let options = BuildOptions::new(dir);
     let started = Instant::now();
-    let result = catch_unwind(AssertUnwindSafe(|| ctxgen::build(&mut sources, id, &options)))
+    let result = catch_unwind(AssertUnwindSafe(|| ctxgen::build_all(&mut sources, id, &options)))
         .unwrap_or_else(|_| panic!("{name}: the build panicked"));
     Outcome {
         result,
@@ -40,9 +41,12 @@ fn build_failing(path: &Path) -> (Diagnostics, Sources, Duration) {
     let dir = path.parent().expect("fixtures live in a folder");
     let outcome = build(&name, text, dir);
     match outcome.result {
-        Ok(artifact) => panic!(
+        Ok(artifacts) => panic!(
             "{name}: expected errors, but it compiled (warnings: {})",
-            artifact.warnings.render(&outcome.sources, false)
+            artifacts
+                .iter()
+                .map(|a| a.warnings.render(&outcome.sources, false))
+                .collect::<String>()
         ),
         Err(diagnostics) => (diagnostics, outcome.sources, outcome.elapsed),
     }
@@ -102,7 +106,9 @@ fn unquoted_mode_keeps_its_octal_digits() {
     let outcome = build("mode.yaml", text.to_string(), Path::new("."));
     let artifact = outcome
         .result
-        .unwrap_or_else(|d| panic!("unquoted mode is refused:\n{}", d.render(&outcome.sources, false)));
+        .unwrap_or_else(|d| panic!("unquoted mode is refused:\n{}", d.render(&outcome.sources, false)))
+        .pop()
+        .expect("one user-data");
     let motd = artifact.json["write_files"]
         .as_array()
         .and_then(|files| files.iter().find(|f| f["path"] == "/etc/motd"))

@@ -15,14 +15,22 @@ fn example_outputs() {
             secrets: ctxgen::secrets::SecretsMode::Redact,
             ..BuildOptions::new(dir)
         };
-        match ctxgen::build(&mut sources, id, &options) {
-            Ok(artifact) => {
-                assert!(
-                    artifact.warnings.0.is_empty(),
-                    "{}",
-                    artifact.warnings.render(&sources, false)
-                );
-                insta::assert_snapshot!(artifact.yaml);
+        match ctxgen::build_all(&mut sources, id, &options) {
+            Ok(artifacts) => {
+                for artifact in artifacts {
+                    assert!(
+                        artifact.warnings.0.is_empty(),
+                        "{}",
+                        artifact.warnings.render(&sources, false)
+                    );
+                    match &artifact.unit {
+                        // One snapshot per instance (or role) of a spec that has them.
+                        Some(unit) => {
+                            insta::assert_snapshot!(format!("example_outputs-{unit}"), artifact.yaml)
+                        }
+                        None => insta::assert_snapshot!(artifact.yaml),
+                    }
+                }
             }
             Err(d) => panic!(
                 "{} does not compile:\n{}",

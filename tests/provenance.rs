@@ -14,7 +14,7 @@ fn every_output_leaf_has_a_source() {
     let mut problems = Vec::new();
     let mut leaves = 0;
     for spec in &specs {
-        let (artifact, sources) = match common::build_file(&spec.path) {
+        let (artifact, sources) = match common::build_file(spec) {
             Ok(built) => built,
             Err(d) => {
                 problems.push(format!("{}: does not build:\n{d}", spec.label));

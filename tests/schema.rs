@@ -107,7 +107,7 @@ fn schema_accepts_every_spec_that_builds() {
     let mut instances = Vec::new();
     let mut problems = Vec::new();
     for spec in common::spec_files() {
-        if let Err(d) = common::build_file(&spec.path) {
+        if let Err(d) = common::build_file(&spec) {
             problems.push(format!("{}: does not build:\n{d}", spec.label));
             continue;
         }

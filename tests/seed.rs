@@ -283,7 +283,7 @@ fn errors_exit_with_their_codes_and_write_nothing() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("instances are not available in this version"),
+        text(&out.stderr).contains("no instance named `web-01`; the spec has no instances"),
         "{}",
         text(&out.stderr)
     );

@@ -27,7 +27,7 @@ use serde_json::Value;
 use crate::cloud_config::Release;
 use crate::cloud_config::modules::model;
 use crate::cloud_config::validate::{self, Problem, ProblemKind, dotted};
-use crate::diag::{Code, Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
 use crate::lint::{self, PartInfo};
 use crate::source::yaml11::{self, Node, NodeKind, ScalarStyle};
 use crate::source::{FileId, Sources, Span};
@@ -406,9 +406,15 @@ impl Checker<'_> {
             secrets: crate::secrets::SecretsMode::Redact,
             ..crate::BuildOptions::new(base)
         };
-        let result = crate::build(&mut self.report.sources, id, &options);
+        // Every role and instance, as `build --out-dir` would.
+        let result = crate::build_all(&mut self.report.sources, id, &options);
         let diags = match result {
-            Ok(artifact) => artifact.warnings,
+            Ok(artifacts) => Diagnostics::of_units(
+                artifacts
+                    .into_iter()
+                    .map(|a| (a.unit.unwrap_or_default(), a.warnings))
+                    .collect(),
+            ),
             Err(diags) => diags,
         };
         for d in diags.0 {

@@ -422,7 +422,6 @@ pub fn code_summary(code: &str) -> &'static str {
         "CG005" => "A local file is missing or outside the spec's folder",
         "CG006" => "A template does not render",
         "CG007" => "An SSH key is malformed, private or weak",
-        "CG008" => "Not supported by this version of ctxgen",
         "CG009" => "Generated output failed ctxgen's gate",
         "CG010" => "Reading or writing failed",
         "CG011" => "cloud-init's schema rejects this value",

@@ -54,6 +54,10 @@ enum Commands {
         /// Write the output here (atomically, mode 0600) instead of standard output.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Write every user-data of a spec with roles or instances into DIR: one
+        /// `NAME.user-data` per instance (else per role), each atomically, mode 0600.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["output", "json"])]
+        out_dir: Option<PathBuf>,
         /// Print the compiled document as JSON instead of the user-data.
         #[arg(long)]
         json: bool,
@@ -128,23 +132,13 @@ fn run(command: Commands, color: bool) -> Result<ExitCode> {
         Commands::Build {
             spec,
             output,
+            out_dir,
             json,
             how,
-        } => {
-            let outputs = Outputs {
-                output: output.as_deref(),
-                json,
-                secrets_out: how.secrets_out.as_deref(),
-            };
-            build(
-                &spec,
-                outputs,
-                how.files_dir,
-                how.templates,
-                secrets_mode(how.redact),
-                color,
-            )
-        }
+        } => match out_dir {
+            Some(dir) => build_all(&spec, &dir, &how, color),
+            None => build(&spec, output.as_deref(), json, &how, color),
+        },
         Commands::Check(args) => check::run(&args, color),
         Commands::Seed(args) => seed::run(args, color),
         Commands::Explain { code } => check::explain(&code),
@@ -185,16 +179,20 @@ pub(crate) struct BuildArgs {
     #[arg(long)]
     pub redact: bool,
     /// Write the values of `generate` secrets to FILE (mode 0600, one `name: value`
-    /// line each), for the operator.
+    /// line each; for roles and instances, under a `NAME:` line each), for the operator.
     #[arg(long, value_name = "FILE", conflicts_with = "redact")]
     pub secrets_out: Option<PathBuf>,
-}
-
-/// Where a build's results go.
-struct Outputs<'a> {
-    output: Option<&'a Path>,
-    json: bool,
-    secrets_out: Option<&'a Path>,
+    /// The instances of the application, replacing the spec's `instances:`: a CSV
+    /// file (`.csv`: a header row with `name`, `role` and one column per variable) or a
+    /// YAML list of `{ name, role, vars }`.
+    #[arg(long, value_name = "FILE")]
+    pub instances: Option<PathBuf>,
+    /// Build this role of the spec (the top level with the role merged in).
+    #[arg(long, value_name = "NAME", conflicts_with = "instance")]
+    pub role: Option<String>,
+    /// Build this instance of the spec (or of `--instances`).
+    #[arg(long, value_name = "NAME")]
+    pub instance: Option<String>,
 }
 
 /// How secrets get their values: from their sources (the environment for `env`), or
@@ -207,31 +205,27 @@ pub(crate) fn secrets_mode(redact: bool) -> ctxgen::secrets::SecretsMode {
     }
 }
 
-fn build(
-    spec: &Path,
-    outputs: Outputs<'_>,
-    files_dir: Option<PathBuf>,
-    templates: Option<PathBuf>,
-    secrets: ctxgen::secrets::SecretsMode,
-    color: bool,
-) -> Result<ExitCode> {
-    let artifact = match compile(spec, files_dir, templates, secrets, color)? {
-        Ok(artifact) => artifact,
+fn build(spec: &Path, output: Option<&Path>, json: bool, how: &BuildArgs, color: bool) -> Result<ExitCode> {
+    let artifact = match compile(spec, how, false, color)? {
+        Ok(mut artifacts) => match artifacts.pop() {
+            Some(artifact) => artifact,
+            None => return Ok(ExitCode::from(FINDINGS)),
+        },
         Err(code) => return Ok(code),
     };
-    if let Some(path) = outputs.secrets_out {
-        write_secrets_out(path, &artifact)?;
+    if let Some(path) = &how.secrets_out {
+        write_secrets_out(path, std::slice::from_ref(&artifact))?;
     }
     // `--json` prints the document; otherwise the payload the provider receives
     // (`output.format`, `output.compression`), which may be binary (gzip).
-    let payload = if outputs.json {
+    let payload = if json {
         ctxgen::emit::to_json(&artifact.json).into_bytes()
     } else {
         artifact.bytes
     };
-    match outputs.output {
+    match output {
         Some(path) => output::write_atomic(path, &payload)?,
-        None if !outputs.json
+        None if !json
             && artifact.delivery.gzip
             && !artifact.delivery.base64
             && std::io::stdout().is_terminal() =>
@@ -251,25 +245,64 @@ fn build(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the values of `generate` secrets to `path` (`--secrets-out`).
-pub(crate) fn write_secrets_out(path: &Path, artifact: &ctxgen::Artifact) -> Result<()> {
-    let manifest: String = artifact
-        .generated
-        .iter()
-        .map(|s| format!("{}: {}\n", s.name(), serde_json::Value::from(s.expose())))
-        .collect();
+/// `build --out-dir DIR`: every user-data of the spec, one file each. Nothing is
+/// written unless every one compiles.
+fn build_all(spec: &Path, dir: &Path, how: &BuildArgs, color: bool) -> Result<ExitCode> {
+    let artifacts = match compile(spec, how, true, color)? {
+        Ok(artifacts) => artifacts,
+        Err(code) => return Ok(code),
+    };
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create the folder `{}`", dir.display()))?;
+    for artifact in &artifacts {
+        let name = artifact.unit.as_deref().unwrap_or(&artifact.name);
+        output::write_atomic(&dir.join(format!("{name}.user-data")), &artifact.bytes)?;
+    }
+    if let Some(path) = &how.secrets_out {
+        write_secrets_out(path, &artifacts)?;
+    }
+    eprintln!(
+        "wrote {} user-data file{} to `{}`",
+        artifacts.len(),
+        if artifacts.len() == 1 { "" } else { "s" },
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the values of `generate` secrets to `path` (`--secrets-out`): `name: value`
+/// lines, under a `UNIT:` line for each role or instance.
+pub(crate) fn write_secrets_out(path: &Path, artifacts: &[ctxgen::Artifact]) -> Result<()> {
+    let mut manifest = String::new();
+    for artifact in artifacts {
+        let indent = match &artifact.unit {
+            Some(unit) => {
+                manifest.push_str(&format!("{unit}:\n"));
+                "  "
+            }
+            None => "",
+        };
+        for s in &artifact.generated {
+            manifest.push_str(&format!(
+                "{indent}{}: {}\n",
+                s.name(),
+                serde_json::Value::from(s.expose())
+            ));
+        }
+    }
     output::write_atomic(path, manifest.as_bytes())
 }
 
-/// Reads and compiles `spec` (`-`: standard input), printing warnings, or printing the
-/// diagnostics and returning `Err` with the exit code to end with.
+/// Reads and compiles `spec` (`-`: standard input): every user-data it describes
+/// (`all`), or the one selected, printing warnings; or printing the diagnostics and
+/// returning `Err` with the exit code to end with.
 pub(crate) fn compile(
     spec: &Path,
-    files_dir: Option<PathBuf>,
-    templates: Option<PathBuf>,
-    secrets: ctxgen::secrets::SecretsMode,
+    how: &BuildArgs,
+    all: bool,
     color: bool,
-) -> Result<Result<ctxgen::Artifact, ExitCode>> {
+) -> Result<Result<Vec<ctxgen::Artifact>, ExitCode>> {
     let (name, bytes, base) = if spec == Path::new("-") {
         let mut buf = Vec::new();
         std::io::stdin()
@@ -295,16 +328,49 @@ pub(crate) fn compile(
     let mut sources = Sources::new();
     let id = sources.add(name, text);
     let mut options = BuildOptions::new(base);
-    options.files_root = files_dir;
-    options.templates_dir = templates;
-    options.secrets = secrets;
-    match ctxgen::build(&mut sources, id, &options) {
-        Ok(artifact) => {
-            eprint!("{}", artifact.warnings.render(&sources, color));
-            for note in &artifact.delivery.notes {
+    options.files_root.clone_from(&how.files_dir);
+    options.templates_dir.clone_from(&how.templates);
+    options.secrets = secrets_mode(how.redact);
+    if let Some(path) = &how.instances {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        options.instances = Some(sources.add(path.display().to_string(), text));
+    }
+    options.select = match (&how.role, &how.instance) {
+        (Some(role), _) => Some(ctxgen::spec::Select::Role(role.clone())),
+        (None, Some(instance)) => Some(ctxgen::spec::Select::Instance(instance.clone())),
+        (None, None) => None,
+    };
+    if let Some(select) = &options.select
+        && let Ok(layout) = ctxgen::spec::layout(&sources, id, options.instances)
+        && let Err(d) = layout.select(select)
+    {
+        anyhow::bail!(
+            "{}",
+            d.message.clone() + &d.hint.map(|h| format!("; {h}")).unwrap_or_default()
+        );
+    }
+    let built = if all {
+        ctxgen::build_all(&mut sources, id, &options)
+    } else {
+        ctxgen::build(&mut sources, id, &options).map(|a| vec![a])
+    };
+    match built {
+        Ok(artifacts) => {
+            let warnings = artifacts
+                .iter()
+                .map(|a| (a.unit.clone().unwrap_or_default(), a.warnings.clone()))
+                .collect();
+            eprint!(
+                "{}",
+                ctxgen::Diagnostics::of_units(warnings).render(&sources, color)
+            );
+            let notes: std::collections::BTreeSet<&String> =
+                artifacts.iter().flat_map(|a| &a.delivery.notes).collect();
+            for note in notes {
                 eprintln!("note: {note}");
             }
-            Ok(Ok(artifact))
+            Ok(Ok(artifacts))
         }
         Err(diagnostics) => {
             eprint!("{}", diagnostics.render(&sources, color));

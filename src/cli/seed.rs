@@ -13,7 +13,9 @@ use super::output::write_atomic;
 /// `ctxgen seed --help`.
 pub(crate) const LONG_ABOUT: &str = "Builds SPEC as `ctxgen build` does and writes a NoCloud seed: \
     `user-data`, and `meta-data` with `instance-id: NAME-HASH` (HASH from the user-data, so it \
-    changes when the user-data does) and `local-hostname` (host.hostname, or the spec's name).\n\n\
+    changes when the user-data does; NAME is the instance's or role's name for a spec with \
+    instances or roles, chosen with --instance or --role) and `local-hostname` (host.hostname, \
+    or that NAME).\n\n\
     --out PATH decides the format: a folder (an existing folder, or a path without \
     extension), `NAME.iso` (ISO 9660 with Joliet and Rock Ridge, volume id `cidata`) or \
     `NAME.img` (a FAT image labelled `cidata`). Files and images are written atomically, \
@@ -28,17 +30,11 @@ pub(crate) struct Args {
     /// Where to write the seed: a folder, `NAME.iso` or `NAME.img`.
     #[arg(long, value_name = "PATH")]
     out: PathBuf,
-    /// Make the seed of this instance of a fleet (not available in this version).
-    #[arg(long, value_name = "NAME")]
-    instance: Option<String>,
     #[command(flatten)]
     how: super::BuildArgs,
 }
 
 pub(crate) fn run(args: Args, color: bool) -> Result<ExitCode> {
-    if args.instance.is_some() {
-        bail!("--instance: instances are not available in this version of ctxgen");
-    }
     let is_dir = args.out.is_dir();
     let format = Format::for_path(&args.out, is_dir)?;
     if format == Format::Folder && !is_dir && args.out.exists() {
@@ -48,22 +44,23 @@ pub(crate) fn run(args: Args, color: bool) -> Result<ExitCode> {
         );
     }
 
-    let artifact = match super::compile(
-        &args.spec,
-        args.how.files_dir,
-        args.how.templates,
-        super::secrets_mode(args.how.redact),
-        color,
-    )? {
-        Ok(artifact) => artifact,
+    let artifact = match super::compile(&args.spec, &args.how, false, color)? {
+        Ok(mut artifacts) => match artifacts.pop() {
+            Some(artifact) => artifact,
+            None => return Ok(ExitCode::from(super::FINDINGS)),
+        },
         Err(code) => return Ok(code),
     };
     if let Some(path) = &args.how.secrets_out {
-        super::write_secrets_out(path, &artifact)?;
+        super::write_secrets_out(path, std::slice::from_ref(&artifact))?;
     }
     let user_data = artifact.bytes.as_slice();
     let hostname = artifact.json.get("hostname").and_then(|h| h.as_str());
-    let meta = Meta::new(&artifact.name, hostname, user_data);
+    let meta = Meta::new(
+        artifact.unit.as_deref().unwrap_or(&artifact.name),
+        hostname,
+        user_data,
+    );
     // network-config: none yet; a spec section for it would be passed here.
     let files = seed::seed_files(user_data, &meta, None);
 

@@ -26,7 +26,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::local::LocalFiles;
 use crate::secrets::Resolved;
 use crate::source::{Sources, Span};
-use crate::spec::{Os, Spec};
+use crate::spec::{InstanceValues, Os, Spec};
 
 /// Output path (JSON pointer) to the spec span it came from.
 #[derive(Clone, Debug, Default)]
@@ -56,13 +56,18 @@ pub struct Compiled {
     pub provenance: Provenance,
     /// Findings that do not stop the build.
     pub warnings: Diagnostics,
+    /// The secrets it used (the others get a warning, once every user-data of the spec
+    /// is compiled).
+    pub used_secrets: std::collections::BTreeSet<String>,
 }
 
-/// The values templates see. A later stage adds `instance`.
+/// The values templates see: `instance` only while an instance is built.
 #[derive(serde::Serialize)]
 struct TemplateValues<'a> {
     vars: &'a indexmap::IndexMap<String, Value>,
     secrets: indexmap::IndexMap<&'a str, &'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<&'a InstanceValues>,
 }
 
 /// Shared state of one compilation.
@@ -84,6 +89,8 @@ pub(crate) struct Ctx<'a> {
     /// `--templates DIR`: bootstrap scripts found there replace the embedded ones of
     /// the same file name.
     pub templates: Option<&'a std::path::Path>,
+    /// The instance being built, if any.
+    pub instance: Option<&'a InstanceValues>,
     daemon_reloaded: bool,
 }
 
@@ -145,6 +152,7 @@ impl Ctx<'_> {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.expose()))
                 .collect(),
+            instance: self.instance,
         };
         match crate::render::render(self.sources, name, text, origin, &values) {
             Ok(s) => Some(s),
@@ -208,11 +216,13 @@ impl Ctx<'_> {
 /// commands after it.
 const STOP_ON_ERROR: &str = "set -e";
 
-/// A declared secret that nothing uses: probably a typo somewhere, or a leftover.
-fn unused_secrets(ctx: &mut Ctx) {
-    for (name, decl) in &ctx.spec.secrets {
-        if !ctx.used_secrets.contains(name) {
-            ctx.diags.push(
+/// The secrets of `spec` that no user-data used: probably a typo somewhere, or a
+/// leftover. `used`: the names any of the spec's user-data used.
+pub fn unused_secrets(spec: &Spec, used: &std::collections::BTreeSet<String>) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    for (name, decl) in &spec.secrets {
+        if !used.contains(name) {
+            diags.push(
                 Diagnostic::warning(
                     crate::diag::Code::Secret,
                     format!("secret `{name}` is declared but never used"),
@@ -222,6 +232,7 @@ fn unused_secrets(ctx: &mut Ctx) {
             );
         }
     }
+    diags
 }
 
 /// A path written twice: cloud-init would keep the last write, silently. Two spec
@@ -260,14 +271,24 @@ fn same_path_twice(ctx: &mut Ctx) {
     }
 }
 
+/// What a compilation reads besides the spec.
+pub struct Inputs<'a> {
+    pub files: &'a LocalFiles,
+    pub secrets: &'a Resolved,
+    /// `--templates DIR`.
+    pub templates: Option<&'a std::path::Path>,
+    /// The instance being built, if any.
+    pub instance: Option<&'a InstanceValues>,
+}
+
 /// Compiles `spec`. Errors are collected from every feature before returning.
-pub fn compile(
-    spec: &Spec,
-    files: &LocalFiles,
-    sources: &mut Sources,
-    secrets: &Resolved,
-    templates: Option<&std::path::Path>,
-) -> Result<Compiled, Diagnostics> {
+pub fn compile(spec: &Spec, sources: &mut Sources, inputs: &Inputs<'_>) -> Result<Compiled, Diagnostics> {
+    let Inputs {
+        files,
+        secrets,
+        templates,
+        instance,
+    } = *inputs;
     let mut ctx = Ctx {
         spec,
         os: spec.target.os,
@@ -281,6 +302,7 @@ pub fn compile(
         prov: Provenance::default(),
         extra_packages: Vec::new(),
         templates,
+        instance,
         daemon_reloaded: false,
     };
     let span = ctx.spec_span();
@@ -304,7 +326,6 @@ pub fn compile(
     packages::compile(&mut ctx);
 
     same_path_twice(&mut ctx);
-    unused_secrets(&mut ctx);
     for list in [&mut ctx.out.runcmd, &mut ctx.out.bootcmd] {
         if list.len() == 1 {
             list.clear();
@@ -317,6 +338,7 @@ pub fn compile(
         config: ctx.out,
         provenance: ctx.prov,
         warnings: ctx.diags,
+        used_secrets: ctx.used_secrets,
     })
 }
 
@@ -324,6 +346,15 @@ pub fn compile(
 mod tests {
     use super::*;
     use serde_json::{Value, json};
+
+    fn inputs<'a>(files: &'a LocalFiles, secrets: &'a Resolved) -> Inputs<'a> {
+        Inputs {
+            files,
+            secrets,
+            templates: None,
+            instance: None,
+        }
+    }
 
     /// Compiles `yaml` (a spec) from a temporary folder holding `files`.
     fn compile_spec(yaml: &str, files: &[(&str, &[u8])]) -> Result<(Value, Provenance), Vec<String>> {
@@ -338,7 +369,8 @@ mod tests {
         let messages = |d: Diagnostics| d.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
         let spec = crate::spec::parse(&sources, id).map_err(messages)?.spec;
         let local = LocalFiles::new(dir.path(), None);
-        let compiled = compile(&spec, &local, &mut sources, &Resolved::default(), None).map_err(messages)?;
+        let compiled =
+            compile(&spec, &mut sources, &inputs(&local, &Resolved::default())).map_err(messages)?;
         Ok((crate::emit::to_value(&compiled.config), compiled.provenance))
     }
 
@@ -584,7 +616,7 @@ mod tests {
         let id = sources.add("s.yaml", "version: 1\nname: a\npackages: { update: false }\n");
         let spec = crate::spec::parse(&sources, id).unwrap().spec;
         let local = LocalFiles::new(".", None);
-        let compiled = compile(&spec, &local, &mut sources, &Resolved::default(), None).unwrap();
+        let compiled = compile(&spec, &mut sources, &inputs(&local, &Resolved::default())).unwrap();
         assert!(
             compiled.warnings.0[0].message.contains("no effect"),
             "nftables is installed"

@@ -158,6 +158,45 @@ fn offset_of(text: &str, line: usize, col: usize) -> usize {
 thread_local! {
     /// The file being deserialized, so that [`Spanned`] can name it.
     static CURRENT_FILE: Cell<FileId> = const { Cell::new(FileId(0)) };
+    /// While a text that ctxgen put together is deserialized (a role merged into the
+    /// top level), where each of its pieces was written, so that [`Spanned`] values
+    /// point at the user's files.
+    static CURRENT_MAP: std::cell::RefCell<Option<std::rc::Rc<SpanMap>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Where the pieces of a text that ctxgen assembled came from: ranges of the
+/// assembled text, each with the span it was copied or translated from.
+#[derive(Debug, Default)]
+pub struct SpanMap {
+    /// `(start, end, origin)`, in the order written: a parent before its children.
+    pieces: Vec<(usize, usize, Span)>,
+}
+
+impl SpanMap {
+    /// Starts a piece at `start` of the assembled text that stands for `origin`.
+    /// Pieces are opened in text order, a container before what it contains.
+    pub fn open(&mut self, start: usize, origin: Span) -> usize {
+        self.pieces.push((start, usize::MAX, origin));
+        self.pieces.len() - 1
+    }
+
+    /// Ends piece `piece` (from [`SpanMap::open`]) at `end`.
+    pub fn close(&mut self, piece: usize, end: usize) {
+        if let Some(p) = self.pieces.get_mut(piece) {
+            p.1 = end;
+        }
+    }
+
+    /// The span of the innermost recorded piece holding `offset` of the assembled text.
+    pub fn origin(&self, offset: usize) -> Option<Span> {
+        let after = self.pieces.partition_point(|p| p.0 <= offset);
+        self.pieces[..after]
+            .iter()
+            .rev()
+            .find(|p| offset < p.1)
+            .map(|p| p.2)
+    }
 }
 
 /// A value with the span of the YAML node it was read from.
@@ -208,9 +247,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
         let file = CURRENT_FILE.with(Cell::get);
         let start = usize::try_from(start).unwrap_or(0);
         let len = usize::try_from(len).unwrap_or(0);
+        let mapped = CURRENT_MAP.with(|m| m.borrow().as_ref().and_then(|m| m.origin(start)));
         Ok(Spanned {
             value: inner.value,
-            span: Span::new(file, start, start + len),
+            span: mapped.unwrap_or(Span::new(file, start, start + len)),
         })
     }
 }
@@ -275,6 +315,25 @@ pub fn parse<T: DeserializeOwned>(sources: &Sources, id: FileId) -> Result<T, Di
         } else {
             d
         }
+    })
+}
+
+/// [`parse`] for a text that ctxgen assembled from pieces of the user's files: every
+/// span, of the values and of the error, points where `map` says the piece came from.
+pub fn parse_mapped<T: DeserializeOwned>(
+    sources: &Sources,
+    id: FileId,
+    map: SpanMap,
+) -> Result<T, Diagnostic> {
+    let map = std::rc::Rc::new(map);
+    CURRENT_MAP.with(|m| *m.borrow_mut() = Some(map.clone()));
+    let parsed = parse(sources, id);
+    CURRENT_MAP.with(|m| *m.borrow_mut() = None);
+    parsed.map_err(|mut d| {
+        if let Some(span) = d.span.filter(|s| s.file == id) {
+            d.span = map.origin(span.start);
+        }
+        d
     })
 }
 

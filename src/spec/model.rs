@@ -74,6 +74,96 @@ pub struct Spec {
     /// Output format and compression.
     #[serde(default)]
     pub output: Output,
+    /// Several kinds of VM in one application, by NAME: each role is compiled into its
+    /// own user-data, from the top level with the role's sections merged in (lists
+    /// appended, mappings merged key by key, other values replaced).
+    #[serde(default)]
+    pub roles: IndexMap<String, Spanned<Role>>,
+    /// The VMs of the application, each compiled into its own user-data (or give them
+    /// with `--instances FILE`).
+    #[serde(default)]
+    pub instances: Vec<Spanned<InstanceDecl>>,
+}
+
+/// The sections a role adds to the top level. Everything but `version`, `name`,
+/// `target`, `secrets`, `output`, `roles` and `instances`, which apply to the whole
+/// application. Lists are appended to the top level's, mappings merged key by key,
+/// other values replaced.
+#[derive(Debug, Default)]
+pub struct Role;
+
+/// Top-level sections that apply to the whole application and cannot be set by a role.
+pub const APPLICATION_SECTIONS: &[&str] = &[
+    "version",
+    "name",
+    "target",
+    "secrets",
+    "output",
+    "roles",
+    "instances",
+];
+
+impl<'de> Deserialize<'de> for Role {
+    /// Any mapping (or nothing): its sections are read once merged with the top level.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RoleVisitor;
+        impl<'de> Visitor<'de> for RoleVisitor {
+            type Value = Role;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping of spec sections (such as `packages:` and `files:`)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Role, A::Error> {
+                while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                Ok(Role)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Role, E> {
+                Ok(Role)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Role, E> {
+                Ok(Role)
+            }
+        }
+        deserializer.deserialize_any(RoleVisitor)
+    }
+}
+
+impl JsonSchema for Role {
+    fn schema_name() -> Cow<'static, str> {
+        "Role".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = Spec::json_schema(generator);
+        if let Some(object) = schema.as_object_mut() {
+            object.remove("required");
+            object.remove("title");
+            object.insert(
+                "description".into(),
+                "The sections a role adds to the top level (lists appended, mappings merged, \
+                 other values replaced); the application-wide sections cannot be set here."
+                    .into(),
+            );
+            if let Some(props) = object.get_mut("properties").and_then(|p| p.as_object_mut()) {
+                props.retain(|name, _| !APPLICATION_SECTIONS.contains(&name.as_str()));
+            }
+        }
+        schema
+    }
+}
+
+/// One VM of the application.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceDecl {
+    /// The instance's name (lowercase letters, digits and `-`): the name of its
+    /// user-data file, `{{ instance.name }}` in templates, and the seed's instance id.
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"), length(max = 63))]
+    pub name: Spanned<String>,
+    /// The role it plays (required when the spec has roles).
+    pub role: Option<Spanned<String>>,
+    /// Values merged into `vars` for this instance only (mappings merged, lists
+    /// appended, other values replaced).
+    #[serde(default)]
+    pub vars: IndexMap<String, serde_json::Value>,
 }
 
 /// Where a secret's value comes from: `{ from: env, name: VAR }`,

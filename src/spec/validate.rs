@@ -19,6 +19,12 @@ macro_rules! re {
 }
 
 re!(APP_NAME, r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$");
+/// Whether `name` is usable as an application, role or instance name (and so as a
+/// file name and a hostname).
+pub(super) fn is_name(name: &str) -> bool {
+    APP_NAME.is_match(name)
+}
+
 re!(HOSTNAME, r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$");
 re!(
     FQDN,

@@ -58,12 +58,15 @@ pub fn assert_committed(relative: &str, fresh: &str, test: &str) {
     );
 }
 
-/// A spec file the suites run over.
+/// A spec file the suites run over: one user-data of it.
 #[derive(Debug, Clone)]
 pub struct SpecFile {
     pub path: PathBuf,
-    /// Short name for messages: `features/storage` or `examples/webserver/webserver`.
+    /// Short name for messages: `features/storage`, `examples/webserver/webserver`, or
+    /// `examples/three-tier/three-tier@app-01` for one instance (or role) of a spec.
     pub label: String,
+    /// The instance or role, for a spec that describes several user-data.
+    pub unit: Option<ctxgen::spec::Select>,
 }
 
 impl SpecFile {
@@ -73,28 +76,68 @@ impl SpecFile {
     }
 }
 
-/// Every `examples/*/*.yaml` and `tests/fixtures/features/*.yaml`, found when the
-/// test runs (so new examples are picked up without touching the tests), sorted.
+/// Every user-data of every `examples/*/*.yaml` and `tests/fixtures/features/*.yaml`
+/// (one per instance, or role, of a spec that has them), found when the test runs (so
+/// new examples are picked up without touching the tests), sorted.
 pub fn spec_files() -> Vec<SpecFile> {
-    let mut specs = Vec::new();
+    let mut files = Vec::new();
     for dir in sorted_entries(&root().join("examples")) {
         if dir.is_dir() {
             let name = file_stem(&dir);
             for file in yaml_files(&dir) {
-                specs.push(SpecFile {
-                    label: format!("examples/{name}/{}", file_stem(&file)),
-                    path: file,
-                });
+                files.push((format!("examples/{name}/{}", file_stem(&file)), file));
             }
         }
     }
     for file in yaml_files(&root().join("tests/fixtures/features")) {
-        specs.push(SpecFile {
-            label: format!("features/{}", file_stem(&file)),
-            path: file,
-        });
+        files.push((format!("features/{}", file_stem(&file)), file));
     }
-    specs
+    files
+        .into_iter()
+        .flat_map(|(label, path)| {
+            let units = units_of(&path);
+            if units.is_empty() {
+                return vec![SpecFile {
+                    path,
+                    label,
+                    unit: None,
+                }];
+            }
+            units
+                .into_iter()
+                .map(|(name, unit)| SpecFile {
+                    path: path.clone(),
+                    label: format!("{label}@{name}"),
+                    unit: Some(unit),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The instances (else the roles) of a spec, each with how to select it.
+fn units_of(path: &Path) -> Vec<(String, ctxgen::spec::Select)> {
+    use ctxgen::spec::{Select, Unit};
+    let mut sources = Sources::new();
+    let id = sources.add(
+        path.display().to_string(),
+        std::fs::read_to_string(path).unwrap_or_default(),
+    );
+    let Ok(layout) = ctxgen::spec::layout(&sources, id, None) else {
+        return Vec::new();
+    };
+    layout
+        .units()
+        .into_iter()
+        .filter_map(|unit| {
+            let name = layout.unit_name(unit)?.to_string();
+            let select = match unit {
+                Unit::Instance(_) => Select::Instance(name.clone()),
+                _ => Select::Role(name.clone()),
+            };
+            Some((name, select))
+        })
+        .collect()
 }
 
 fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
@@ -125,26 +168,44 @@ pub fn test_env() -> SecretsMode {
     SecretsMode::Resolve(std::sync::Arc::new(|name| Some(format!("test-value-of-{name}"))))
 }
 
-/// Builds a spec file, with local paths relative to its folder and secrets from
-/// [`test_env`]. On failure, the diagnostics rendered as the CLI shows them.
-pub fn build_file(path: &Path) -> Result<(Artifact, Sources), String> {
-    build_file_with(path, test_env())
+/// Builds a spec file (its unit, if it has one), with local paths relative to its
+/// folder and secrets from [`test_env`]. On failure, the diagnostics rendered as the CLI
+/// shows them.
+pub fn build_file(spec: &SpecFile) -> Result<(Artifact, Sources), String> {
+    build_file_with(spec, test_env())
 }
 
 /// Builds a spec file with `--redact`: the same bytes at every build, secrets or not.
-pub fn build_file_redacted(path: &Path) -> Result<(Artifact, Sources), String> {
-    build_file_with(path, SecretsMode::Redact)
+pub fn build_file_redacted(spec: &SpecFile) -> Result<(Artifact, Sources), String> {
+    build_file_with(spec, SecretsMode::Redact)
 }
 
-fn build_file_with(path: &Path, secrets: SecretsMode) -> Result<(Artifact, Sources), String> {
+fn build_file_with(spec: &SpecFile, secrets: SecretsMode) -> Result<(Artifact, Sources), String> {
+    let path = &spec.path;
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let base = path.parent().unwrap_or(Path::new("."));
-    build_text_with(&path.display().to_string(), &text, base, secrets)
+    build_text_with(
+        &path.display().to_string(),
+        &text,
+        base,
+        secrets,
+        spec.unit.clone(),
+    )
 }
 
 /// Builds spec text registered under `name`, with local paths relative to `base`.
 pub fn build_text(name: &str, text: &str, base: &Path) -> Result<(Artifact, Sources), String> {
-    build_text_with(name, text, base, test_env())
+    build_text_with(name, text, base, test_env(), None)
+}
+
+/// [`build_text`] for one unit (instance or role) of the spec.
+pub fn build_text_unit(
+    name: &str,
+    text: &str,
+    base: &Path,
+    unit: Option<ctxgen::spec::Select>,
+) -> Result<(Artifact, Sources), String> {
+    build_text_with(name, text, base, test_env(), unit)
 }
 
 fn build_text_with(
@@ -152,11 +213,13 @@ fn build_text_with(
     text: &str,
     base: &Path,
     secrets: SecretsMode,
+    select: Option<ctxgen::spec::Select>,
 ) -> Result<(Artifact, Sources), String> {
     let mut sources = Sources::new();
     let id = sources.add(name, text);
     let options = BuildOptions {
         secrets,
+        select,
         ..BuildOptions::new(base)
     };
     match ctxgen::build(&mut sources, id, &options) {
