@@ -7,7 +7,6 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Output;
 
 use ctxgen::spec::Select;
 use ctxgen::{Artifact, BuildOptions, Sources};
