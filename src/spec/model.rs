@@ -413,9 +413,10 @@ pub enum Provider {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Host {
-    /// Short host name (letters, digits, `-`; at most 63 characters).
+    /// Short host name (letters, digits, `-`; at most 63 characters). May be a template
+    /// (`"{{ instance.name }}"`), rendered with `vars` and `instance`.
     pub hostname: Option<Spanned<String>>,
-    /// Fully qualified domain name.
+    /// Fully qualified domain name. May be a template, like `hostname`.
     pub fqdn: Option<Spanned<String>>,
     /// IANA time zone, such as `Europe/Amsterdam` or `UTC`.
     pub timezone: Option<Spanned<String>>,
