@@ -13,7 +13,7 @@
 //! keys under `ssh_keys` are left to CL011, passwords of users and `chpasswd` to CL002.
 
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use base64::Engine;
 use regex::Regex;
@@ -320,6 +320,11 @@ type Confirm = fn(&str, Range<usize>) -> Option<Range<usize>>;
 struct Pattern {
     kind: &'static str,
     re: &'static str,
+    /// Lowercase text of which every match holds at least one (compared without
+    /// regard to ASCII case): a text with none of them cannot match, so the regex is
+    /// neither compiled nor run on it. Compiling every pattern costs milliseconds,
+    /// which a pre-commit hook checking one file pays at every run.
+    needles: &'static [&'static str],
     confirm: Confirm,
     /// A private key block: reported by its `-----BEGIN` line, which the kind quotes.
     pem: bool,
@@ -331,173 +336,210 @@ const PATTERNS: &[Pattern] = &[
     Pattern {
         kind: "a Google service-account private key",
         re: r#""private_key"\s*:\s*"(?P<s>-----BEGIN [A-Z ]*PRIVATE KEY-----)"#,
+        needles: &["\"private_key\""],
         confirm: pem_body,
         pem: true,
     },
     Pattern {
         kind: "a private key block",
         re: r"(?P<s>-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)",
+        needles: &["private key"],
         confirm: pem_body,
         pem: true,
     },
     Pattern {
         kind: "a private key in a kubeconfig (client-key-data)",
         re: r#"client-key-data["']?[ \t]*:[ \t]*["']?(?P<s>LS0tLS1CRUdJTi[A-Za-z0-9+/=]{16,})"#,
+        needles: &["client-key-data"],
         confirm: whole,
         pem: false,
     },
     Pattern {
         kind: "an AWS access key id",
         re: r"\b(?P<s>(?:AKIA|ASIA)[A-Z2-7]{16})\b",
+        needles: &["akia", "asia"],
         confirm: random_tail,
         pem: false,
     },
     Pattern {
         kind: "an AWS secret access key",
         re: r#"(?i)aws_?secret_?access_?key["']?[ \t]*[:=][ \t]*["']?(?P<s>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
+        needles: &["secret"],
         confirm: random_tail,
         pem: false,
     },
     Pattern {
         kind: "a GitHub token",
         re: r"\b(?P<s>gh[pousr]_[A-Za-z0-9]{36,})\b",
+        needles: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
         confirm: random_tail,
         pem: false,
     },
     Pattern {
         kind: "a GitHub fine-grained personal access token",
         re: r"\b(?P<s>github_pat_[A-Za-z0-9_]{60,})",
+        needles: &["github_pat_"],
         confirm: random_tail,
         pem: false,
     },
     Pattern {
         kind: "a GitLab personal access token",
         re: r"\b(?P<s>glpat-[A-Za-z0-9_\-]{20,})",
+        needles: &["glpat-"],
         confirm: random_tail,
         pem: false,
     },
     Pattern {
         kind: "a Slack token",
         re: r"\b(?P<s>xox[abposr]-[A-Za-z0-9-]{10,})",
+        needles: &["xox"],
         confirm: random_tail,
         pem: false,
     },
     Pattern {
         kind: "a Slack webhook URL",
         re: r"(?P<s>https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,})",
+        needles: &["hooks.slack.com"],
         confirm: random_tail,
         pem: false,
     },
     Pattern {
         kind: "a Google API key",
         re: r"\b(?P<s>AIza[0-9A-Za-z_\-]{35})",
+        needles: &["aiza"],
         confirm: random_tail,
         pem: false,
     },
     Pattern {
         kind: "an npm access token",
         re: r"\b(?P<s>npm_[A-Za-z0-9]{36})\b",
+        needles: &["npm_"],
         confirm: random_tail,
         pem: false,
     },
     Pattern {
         kind: "an npm registry token (_authToken)",
         re: r#":_authToken[ \t]*=[ \t]*(?P<s>[^\s"']{16,})"#,
+        needles: &[":_authtoken"],
         confirm: literal_value,
         pem: false,
     },
     Pattern {
         kind: "a PyPI API token",
         re: r"\b(?P<s>pypi-AgE[A-Za-z0-9_\-]{50,})",
+        needles: &["pypi-age"],
         confirm: random_tail,
         pem: false,
     },
     Pattern {
         kind: "an Azure storage account key (AccountKey= in a connection string)",
         re: r"(?:AccountKey|SharedAccessKey)\s*=\s*(?P<s>[A-Za-z0-9+/]{40,}={0,2})",
+        needles: &["accountkey", "sharedaccesskey"],
         confirm: random_tail,
         pem: false,
     },
     Pattern {
         kind: "a HashiCorp Vault token",
         re: r"\b(?P<s>hv[sb]\.[A-Za-z0-9_\-]{24,})",
+        needles: &["hvs.", "hvb."],
         confirm: random_tail,
         pem: false,
     },
     Pattern {
         kind: "a HashiCorp Vault token (legacy s. format)",
         re: r"\b(?P<s>s\.[A-Za-z0-9]{24})\b",
+        needles: &["s."],
         confirm: mixed_case_and_digits,
         pem: false,
     },
     Pattern {
         kind: "an OpenStack password (OS_PASSWORD)",
         re: r#"\bOS_PASSWORD[ \t]*=[ \t]*(?P<s>"[^"\n]*"|'[^'\n]*'|[^\s;&|"']+)"#,
+        needles: &["os_password"],
         confirm: literal_value,
         pem: false,
     },
     Pattern {
         kind: "an OpenStack application credential secret",
         re: r#"(?i)\b(?:OS_APPLICATION_CREDENTIAL_SECRET[ \t]*=|application_credential_secret["']?[ \t]*:)[ \t]*(?P<s>"[^"\n]*"|'[^'\n]*'|[^\s;&|"',}]+)"#,
+        needles: &["application_credential_secret"],
         confirm: literal_value,
         pem: false,
     },
     Pattern {
         kind: "a WireGuard private or preshared key",
         re: r"(?m)^[ \t]*(?:PrivateKey|PresharedKey)[ \t]*=[ \t]*(?P<s>[A-Za-z0-9+/]{42,43}=)",
+        needles: &["privatekey", "presharedkey"],
         confirm: random_tail,
         pem: false,
     },
     Pattern {
         kind: "a JSON Web Token",
         re: r"\b(?P<s>ey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})",
+        needles: &["ey"],
         confirm: jwt,
         pem: false,
     },
     Pattern {
         kind: "a registry credential in a Docker config (auths.*.auth)",
         re: r#""auth"\s*:\s*"(?P<s>[A-Za-z0-9+/=]{8,})""#,
+        needles: &["\"auth\""],
         confirm: docker_auth,
         pem: false,
     },
     Pattern {
         kind: "a registry password in a Docker config",
         re: r#""(?:password|identitytoken)"\s*:\s*"(?P<s>[^"\n]+)""#,
+        needles: &["\"password\"", "\"identitytoken\""],
         confirm: docker_password,
         pem: false,
     },
     Pattern {
         kind: "a token in a kubeconfig",
         re: r#"(?m)^[ \t]*(?:- )?token:[ \t]*["']?(?P<s>[^\s"'#]{16,})"#,
+        needles: &["token:"],
         confirm: kubeconfig_token,
         pem: false,
     },
     Pattern {
         kind: "a password in a URL (scheme://user:password@host)",
         re: r#"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@'"]*:(?P<s>[^\s/@'"]+)@[A-Za-z0-9\[]"#,
+        needles: &["://"],
         confirm: literal_value,
         pem: false,
     },
     Pattern {
         kind: "a password on a curl command line (-u user:password)",
         re: r#"\bcurl\b[^\n]*?\s(?:-u|--user)(?:[ \t]+|=)(?P<s>"[^"\n]*"|'[^'\n]*'|[^\s"']+)"#,
+        needles: &["curl"],
         confirm: user_password,
         pem: false,
     },
     Pattern {
         kind: "a password on a wget command line",
         re: r#"\bwget\b[^\n]*?\s--(?:http-|ftp-)?password(?:[ \t]+|=)(?P<s>"[^"\n]*"|'[^'\n]*'|[^\s"']+)"#,
+        needles: &["wget"],
         confirm: literal_value,
         pem: false,
     },
 ];
 
-static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    PATTERNS
-        .iter()
-        .map(|p| Regex::new(p.re).unwrap_or_else(|e| panic!("pattern for {}: {e}", p.kind)))
-        .collect()
-});
+/// Each pattern's regex, compiled the first time a text may hold a match.
+static COMPILED: [OnceLock<Regex>; PATTERNS.len()] = [const { OnceLock::new() }; PATTERNS.len()];
+
+impl Pattern {
+    /// Whether `lowercase` (a text, ASCII-lowercased) holds one of the needles.
+    fn may_match(&self, lowercase: &str) -> bool {
+        self.needles.iter().any(|n| lowercase.contains(n))
+    }
+}
+
+fn compiled(index: usize) -> &'static Regex {
+    COMPILED[index].get_or_init(|| {
+        let p = &PATTERNS[index];
+        Regex::new(p.re).unwrap_or_else(|e| panic!("pattern for {}: {e}", p.kind))
+    })
+}
 
 static STANDALONE_40: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^A-Za-z0-9/+])(?P<s>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)")
@@ -510,8 +552,12 @@ const AWS_PAIR_DISTANCE: usize = 300;
 /// Every credential found in `text`, in text order.
 pub(crate) fn scan(text: &str) -> Vec<Hit> {
     let mut hits: Vec<Hit> = Vec::new();
-    for (pattern, re) in PATTERNS.iter().zip(COMPILED.iter()) {
-        for caps in re.captures_iter(text) {
+    let lowercase = text.to_ascii_lowercase();
+    for (index, pattern) in PATTERNS.iter().enumerate() {
+        if !pattern.may_match(&lowercase) {
+            continue;
+        }
+        for caps in compiled(index).captures_iter(text) {
             let Some(s) = caps.name("s") else { continue };
             let Some(range) = (pattern.confirm)(text, s.range()) else {
                 continue;
@@ -767,6 +813,42 @@ pub(crate) fn kinds(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::lint::rules::testing;
+
+    /// Every match of every pattern, in every lint fixture, check corpus document and
+    /// test of this module, holds one of the pattern's needles: the prefilter never
+    /// hides a credential the regex finds.
+    #[test]
+    fn needles_are_in_every_match() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut texts = vec![include_str!("credential_in_user_data.rs").to_string()];
+        let mut dirs = vec![root.join("lint"), root.join("check"), root.join("userdata")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    texts.push(text);
+                }
+            }
+        }
+        assert!(texts.len() > 500, "fixtures found: {}", texts.len());
+        let mut matches = 0;
+        for text in &texts {
+            for (index, pattern) in PATTERNS.iter().enumerate() {
+                for m in compiled(index).find_iter(text) {
+                    matches += 1;
+                    assert!(
+                        pattern.may_match(&m.as_str().to_ascii_lowercase()),
+                        "{}: no needle in a match: {:?}",
+                        pattern.kind,
+                        m.as_str()
+                    );
+                }
+            }
+        }
+        assert!(matches > 50, "matches: {matches}");
+    }
 
     /// Fake credentials made up for these tests: right format, no real account.
     const AWS_ID: &str = "AKIA4QWERTY7ZXCVB2NM";
