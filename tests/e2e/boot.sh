@@ -38,9 +38,11 @@
 # ports, no DNS). Each connection is relayed by relay.py, which only ever connects to
 # 127.0.0.1.
 #
-# The VM runs under TCG (KVM does not work in the nested setup), one vCPU.
-# CTXGEN_E2E_TIMEOUT (seconds, default 900) bounds each boot; CTXGEN_E2E_IMAGE
-# (default: whatever build-image.sh prints) is the image folder.
+# The VM runs under KVM only when a KVM guest really works here (lib.sh e2e_accel; on
+# the project's nested machines /dev/kvm exists but fails), else under TCG; one vCPU.
+# CTXGEN_E2E_ACCEL=kvm|tcg skips the check. CTXGEN_E2E_TIMEOUT (seconds, default 900)
+# bounds each boot; CTXGEN_E2E_IMAGE (default: whatever build-image.sh prints) is the
+# image folder.
 # Exit status: 0 when a report was collected, 1 otherwise, 2 usage.
 set -euo pipefail
 
@@ -129,6 +131,9 @@ if ((${#FWDS[@]})); then
 fi
 fwcfg=()
 [[ ! -f $OUT/probe.json ]] || fwcfg=(-fw_cfg "name=opt/ctxgen/probe.json,file=$OUT/probe.json")
+ACCEL=$(e2e_accel "$IMAGE/vmlinuz")
+read -r -a accel <<<"$(e2e_accel_args "$ACCEL")"
+echo "$ACCEL" >"$B/accel"
 
 log "boot $n of $OUT (timeout ${TIMEOUT}s)"
 # Disks, in this order, become vda (root), vdb (data), vdc (seed). panic=-1 with
@@ -136,7 +141,7 @@ log "boot $n of $OUT (timeout ${TIMEOUT}s)"
 start=$SECONDS
 set +e
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
-  -accel tcg -smp 1 -m 1024 \
+  "${accel[@]}" -m 1024 \
   "${net[@]}" -nographic -monitor none -serial "file:$B/console.log" \
   -no-reboot \
   -kernel "$IMAGE/vmlinuz" -initrd "$IMAGE/initrd.img" \

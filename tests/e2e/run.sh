@@ -16,12 +16,14 @@
 #   5. network: specs/network.yaml with a local apt repository, git server and Vault
 #      API fixture on this machine's loopback (net.py): one boot, checks.
 # Every assertion prints one line, PASS or FAIL (the harness's own steps too); TIME
-# lines give the image build and each boot; the last line is `N passed, M failed`.
+# lines give the image build and each boot, a NOTE line the accelerator (KVM when a KVM
+# guest really runs here, else TCG); the last line is `N passed, M failed`.
 # Exit status: 0 only when nothing failed (and something was checked).
 #
 # Environment: CTXGEN_E2E_CACHE (image cache, default /var/cache/ctxgen-e2e),
 # CTXGEN_E2E_REBUILD=1 (rebuild the image), CTXGEN_E2E_TIMEOUT (seconds per boot,
-# default 900), CTXGEN_E2E_VERBOSE=1 (evidence for passing checks too).
+# default 900), CTXGEN_E2E_ACCEL=kvm|tcg (no KVM check), CTXGEN_E2E_VERBOSE=1
+# (evidence for passing checks too).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,7 +40,7 @@ while (($#)); do
       [[ $ONLY == smoke || $ONLY == network ]] || { echo "--only smoke|network" >&2; exit 2; }
       shift 2
       ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -98,6 +100,12 @@ else
   finish
 fi
 export CTXGEN_E2E_IMAGE=$IMAGE
+# KVM or TCG, decided once for every boot of the run.
+if ! CTXGEN_E2E_ACCEL=$(e2e_accel "$IMAGE/vmlinuz" 2>"$OUT/accel.txt"); then
+  CTXGEN_E2E_ACCEL=tcg
+fi
+export CTXGEN_E2E_ACCEL
+emit "NOTE  $(cat "$OUT/accel.txt")"
 
 # --- 3. ctxgen -----------------------------------------------------------------------
 step "cargo build"
