@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Boot the e2e image once with a given user-data, and collect what the probe saw.
+# Boot the e2e image once with a NoCloud seed made by `ctxgen seed`, and collect what
+# the probe saw.
 #
-#   tests/e2e/boot.sh USER_DATA OUT_DIR [PROBE_JSON]   first boot, on fresh disks
-#   tests/e2e/boot.sh --again OUT_DIR                  boot the same disks again
+#   tests/e2e/boot.sh [--probe FILE] [--fwd PORT=HOSTPORT]... SEED.iso OUT_DIR
+#   tests/e2e/boot.sh [--fwd PORT=HOSTPORT]... --again OUT_DIR
 #
 # First boot: OUT_DIR (made empty) gets
-#   seed/ and seed.iso   NoCloud seed: user-data (byte for byte), meta-data
-#                        (instance-id, local-hostname) and, when given, probe.json
-#                        (what the probe should inspect; see probe/ctxgen-probe)
+#   seed.iso             the seed, byte for byte as given (`ctxgen seed SPEC --out
+#                        SEED.iso`: user-data, and meta-data with the instance-id and
+#                        local-hostname ctxgen chose)
+#   probe.json           when --probe is given: what the probe should inspect (users,
+#                        units, files, markers, packages, commands; see
+#                        probe/ctxgen-probe). It reaches the VM through QEMU's
+#                        firmware configuration device (fw_cfg, opt/ctxgen/probe.json),
+#                        never through the seed: the user-data under test is not changed.
 #   root.qcow2           copy-on-write overlay over the cached image (vda)
 #   data.img             blank 1 GiB raw disk for volume tests (vdb)
+#   image                the image folder used (build-image.sh)
 # and every boot N (1, 2, ...) gets boot-N/:
 #   console.log          the serial console
 #   report.json          the probe's report (from the console, or from the disk if
@@ -20,59 +27,82 @@
 #   data-disk.txt        the data disk's ext4 superblock summary (UUID, creation
 #                        time, mount count) and its top-level files
 #   seconds              how long the boot took, wall clock
-# `--again` keeps the seed (same instance-id: cloud-init sees the same instance) and
-# the disks, so it is a reboot: per-boot steps run again, per-instance ones do not.
+# `--again` keeps the seed (same instance-id: cloud-init sees the same instance), the
+# probe.json and the disks, so it is a reboot: per-boot steps run again, per-instance
+# ones do not.
 #
-# The VM runs under TCG (KVM does not work in the nested setup), one vCPU, with no
-# network device at all (-nic none). CTXGEN_E2E_TIMEOUT (seconds, default 900) bounds
-# each boot; CTXGEN_E2E_HOSTNAME sets meta-data's local-hostname.
-# Exit status: 0 when a report was collected, 1 otherwise.
+# Network: none at all (-nic none) unless --fwd is given. Each `--fwd PORT=HOSTPORT`
+# lets the VM reach this machine's 127.0.0.1:HOSTPORT as 10.0.2.100:PORT, through
+# QEMU's user-mode network with restrict=on: the VM gets an address by DHCP and can
+# reach those forwarded ports and nothing else (no other host, not this machine's other
+# ports, no DNS). Each connection is relayed by relay.py, which only ever connects to
+# 127.0.0.1.
+#
+# The VM runs under KVM only when a KVM guest really works here (lib.sh e2e_accel; on
+# the project's nested machines /dev/kvm exists but fails), else under TCG; one vCPU.
+# CTXGEN_E2E_ACCEL=kvm|tcg skips the check. CTXGEN_E2E_TIMEOUT (seconds, default 900)
+# bounds each boot; CTXGEN_E2E_IMAGE (default: whatever build-image.sh prints) is the
+# image folder.
+# Exit status: 0 when a report was collected, 1 otherwise, 2 usage.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TIMEOUT=${CTXGEN_E2E_TIMEOUT:-900}
+GUEST_HOST=10.0.2.100 # the address the VM reaches this machine's services by
 export PATH=$PATH:/usr/sbin:/sbin
 
-# shellcheck source=build-image.sh
-source "$HERE/build-image.sh"   # need_tools only; nothing is built by sourcing
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 
 log() { printf '[boot] %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
-usage() { sed -n '2,6p' "$0" >&2; exit 2; }
-need_tools
+die() {
+  log "$*"
+  exit 1
+}
+usage() {
+  sed -n '5,6p' "$0" >&2
+  exit 2
+}
+e2e_need "${E2E_BOOT_TOOLS[@]}" || die "cannot boot the e2e image without these tools"
 
-if [[ ${1:-} == --again ]]; then
-  [[ $# == 2 ]] || usage
-  OUT=$(realpath "$2")
+AGAIN=0 PROBE= FWDS=()
+while (($#)); do
+  case $1 in
+    --again) AGAIN=1 ;;
+    --probe) PROBE=${2:?--probe needs a file}; shift ;;
+    --fwd)
+      [[ ${2:-} =~ ^[0-9]+=[0-9]+$ ]] || die "--fwd takes PORT=HOSTPORT, not '${2:-}'"
+      FWDS+=("$2")
+      shift
+      ;;
+    -*) usage ;;
+    *) break ;;
+  esac
+  shift
+done
+
+if ((AGAIN)); then
+  [[ $# == 1 && -z $PROBE ]] || usage
+  OUT=$(realpath "$1")
   [[ -f $OUT/root.qcow2 && -f $OUT/seed.iso ]] || die "$OUT has no previous boot to repeat"
   IMAGE=$(cat "$OUT/image")
 else
-  [[ $# == 2 || $# == 3 ]] || usage
-  USER_DATA=$1
+  [[ $# == 2 ]] || usage
+  SEED=$1
   OUT=$2
-  PROBE=${3:-}
-  [[ -f $USER_DATA ]] || die "no such user-data: $USER_DATA"
-  IMAGE=$("$HERE/build-image.sh")
-
-  rm -rf "$OUT"
-  mkdir -p "$OUT/seed"
-  OUT=$(realpath "$OUT")
-  echo "$IMAGE" >"$OUT/image"
-
-  # NoCloud seed. The instance-id is new for every first boot, so cloud-init treats
-  # the VM as a new instance; --again reuses it, as a reboot would.
-  cp "$USER_DATA" "$OUT/seed/user-data"
-  cat >"$OUT/seed/meta-data" <<EOF
-instance-id: iid-ctxgen-e2e-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
-local-hostname: ${CTXGEN_E2E_HOSTNAME:-ctxgen-e2e}
-EOF
-  seed_files=("$OUT/seed/user-data" "$OUT/seed/meta-data")
+  [[ -f $SEED ]] || die "no such seed: $SEED"
   if [[ -n $PROBE ]]; then
     python3 -m json.tool "$PROBE" >/dev/null || die "$PROBE is not JSON"
-    cp "$PROBE" "$OUT/seed/probe.json"
-    seed_files+=("$OUT/seed/probe.json")
   fi
-  genisoimage -quiet -output "$OUT/seed.iso" -volid cidata -joliet -rock "${seed_files[@]}"
+  IMAGE=${CTXGEN_E2E_IMAGE:-$("$HERE/build-image.sh")}
+  [[ -f $IMAGE/rootfs.img && -f $IMAGE/vmlinuz ]] || die "no e2e image in '$IMAGE'"
+
+  rm -rf "$OUT"
+  mkdir -p "$OUT"
+  OUT=$(realpath "$OUT")
+  echo "$IMAGE" >"$OUT/image"
+  cp "$SEED" "$OUT/seed.iso"
+  [[ -z $PROBE ]] || cp "$PROBE" "$OUT/probe.json"
 
   # The image is never written: each test run writes to its own overlay.
   qemu-img create -q -f qcow2 -F raw -b "$IMAGE/rootfs.img" "$OUT/root.qcow2"
@@ -84,21 +114,42 @@ n=1
 while [[ -e $OUT/boot-$n ]]; do n=$((n + 1)); done
 B=$OUT/boot-$n
 mkdir -p "$B"
-log "boot $n of $OUT (timeout ${TIMEOUT}s)"
 
+# The network: none, or user-mode with only the forwarded ports.
+net=(-nic none)
+if ((${#FWDS[@]})); then
+  spec=user,id=n0,restrict=on
+  for f in "${FWDS[@]}"; do
+    # QEMU runs the command for each connection the VM opens to GUEST_HOST:PORT, with
+    # the connection on its stdin and stdout. (A comma would end the option, and QEMU
+    # splits the command at spaces: the paths must have neither.)
+    [[ $HERE != *[,\ ]* && $B != *[,\ ]* ]] || die "paths with a comma or space cannot go into -netdev"
+    spec+=",guestfwd=tcp:$GUEST_HOST:${f%%=*}-cmd:python3 $HERE/relay.py ${f#*=} $B/relay.log"
+  done
+  net=(-netdev "$spec" -device virtio-net-pci,netdev=n0)
+  log "network: ${FWDS[*]} (guest port=127.0.0.1 port), nothing else"
+fi
+fwcfg=()
+[[ ! -f $OUT/probe.json ]] || fwcfg=(-fw_cfg "name=opt/ctxgen/probe.json,file=$OUT/probe.json")
+ACCEL=$(e2e_accel "$IMAGE/vmlinuz")
+read -r -a accel <<<"$(e2e_accel_args "$ACCEL")"
+echo "$ACCEL" >"$B/accel"
+
+log "boot $n of $OUT (timeout ${TIMEOUT}s)"
 # Disks, in this order, become vda (root), vdb (data), vdc (seed). panic=-1 with
 # -no-reboot turns a kernel panic into QEMU exiting at once instead of a hang.
 start=$SECONDS
 set +e
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
-  -accel tcg -smp 1 -m 1024 \
-  -nic none -nographic -monitor none -serial "file:$B/console.log" \
+  "${accel[@]}" -m 1024 \
+  "${net[@]}" -nographic -monitor none -serial "file:$B/console.log" \
   -no-reboot \
   -kernel "$IMAGE/vmlinuz" -initrd "$IMAGE/initrd.img" \
   -append "root=/dev/vda rw console=ttyS0 panic=-1" \
   -drive "file=$OUT/root.qcow2,if=virtio,format=qcow2" \
   -drive "file=$OUT/data.img,if=virtio,format=raw" \
   -drive "file=$OUT/seed.iso,if=virtio,format=raw,readonly=on" \
+  "${fwcfg[@]}" \
   -device virtio-rng-pci \
   </dev/null >"$B/qemu.log" 2>&1
 rc=$?
@@ -118,7 +169,7 @@ raw=$B/root.raw
 qemu-img convert -O raw "$OUT/root.qcow2" "$raw"
 for f in /var/log/cloud-init.log /var/log/cloud-init-output.log \
   "/var/log/ctxgen-probe/report-$n.json" "/var/log/ctxgen-probe/journal-$n.txt" \
-  /var/lib/cloud/instance/user-data.txt /etc/fstab; do
+  /var/lib/cloud/instance/user-data.txt /etc/fstab /var/log/apt/term.log; do
   debugfs -R "dump -p $f $B/disk/$(basename "$f")" "$raw" >/dev/null 2>&1 || true
   [[ -s $B/disk/$(basename "$f") ]] || rm -f "$B/disk/$(basename "$f")"
 done
@@ -136,7 +187,7 @@ rm -f "$raw"
 
 # The report: the last complete BEGIN..END block on the console, else the copy the
 # probe left on the disk.
-if ! python3 - "$B/console.log" "$B/disk/report-$n.json" "$B/report.json" <<'EOF'
+if ! python3 - "$B/console.log" "$B/disk/report-$n.json" "$B/report.json" <<'EOF'; then
 import json, sys
 console, disk, out = sys.argv[1:]
 text = open(console, "rb").read().decode("utf-8", "replace").replace("\r\n", "\n")
@@ -159,7 +210,6 @@ if report is None:
 report["_source"] = source
 json.dump(report, open(out, "w"), indent=1)
 EOF
-then
   log "no probe report; last console lines:"
   tail -n 40 "$B/console.log" >&2
   exit 1

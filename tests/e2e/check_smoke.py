@@ -20,20 +20,13 @@ import sys
 
 import yaml  # PyYAML: the test oracles install it (python3-yaml)
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import checks  # noqa: E402
+from checks import check  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPEC_DIR = os.path.join(HERE, "specs")
-VERBOSE = "-v" in sys.argv
 ARGS = [a for a in sys.argv[1:] if a != "-v"]
-
-results = []
-
-
-def check(name, ok, evidence=""):
-    results.append(bool(ok))
-    print(f"{'PASS' if ok else 'FAIL'}  {name}")
-    if evidence and (not ok or VERBOSE):
-        for line in str(evidence).rstrip("\n").splitlines():
-            print(f"        | {line}")
 
 
 def load(path):
@@ -71,22 +64,7 @@ def data_disk(boot_dir):
 
 def common_checks(tag, r, spec):
     """What must hold on every boot."""
-    ci = r["cloud_init"]
-    sl = ci["status_long"]
-    sj = ci.get("status_json") or {}
-    check(f"{tag}: cloud-init status is done, exit 0",
-          sl["rc"] == 0 and sj.get("status") == "done", sl["out"] + sl["err"])
-    errs = sj.get("errors") or []
-    rec = sj.get("recoverable_errors") or {}
-    check(f"{tag}: no cloud-init errors or recoverable errors (not degraded)",
-          not errs and not rec, json.dumps({"errors": errs, "recoverable_errors": rec}, indent=1))
-    issues = ci["log_issues_this_boot"]
-    check(f"{tag}: no WARNING/ERROR/Traceback in cloud-init.log this boot", not issues,
-          "\n".join(issues[:40]))
-    sch = ci["schema_system"]
-    check(f"{tag}: `cloud-init schema --system` accepts the user-data",
-          sch["rc"] == 0, (sch["out"] + sch["err"])[-3000:])
-    check(f"{tag}: no failed units", not r["failed_units"], "\n".join(r["failed_units"]))
+    checks.cloud_init(tag, r)
 
     # Host.
     check(f"{tag}: hostname is {spec['host']['hostname']}",
@@ -107,21 +85,10 @@ def common_checks(tag, r, spec):
         check(f"{tag}: locale {loc} generated (locale -a)", norm in r["host"].get("locales_available", []),
               " ".join(r["host"].get("locales_available", [])))
 
-    # Firewall: the ctxgen table, default drop, the spec's rules.
-    nft = r["nft"]["out"]
-    table = nft[nft.find("table inet ctxgen"):] if "table inet ctxgen" in nft else ""
-    check(f"{tag}: nft table inet ctxgen loaded with policy drop",
-          "policy drop" in table, nft or r["nft"]["err"])
-    for rule in ("tcp dport 22 accept", "tcp dport 443 accept",
-                 "ip saddr 192.0.2.0/24 tcp dport 8080 accept",
-                 "ip6 saddr 2001:db8::/32 tcp dport 8080 accept",
-                 "udp dport 60000-60010 accept", 'iifname "lo" accept'):
-        check(f"{tag}: nft rule `{rule}`", rule in table, table)
-
-    # SSH policy as sshd sees it.
-    eff = r["ssh"]["effective"]
-    for k in ("passwordauthentication", "permitrootlogin", "kbdinteractiveauthentication"):
-        check(f"{tag}: sshd -T {k} no", eff.get(k) == "no", json.dumps(eff) + "\n" + r["ssh"]["sshd_T_err"])
+    # Firewall: the ctxgen table, default drop, the spec's rules; the SSH policy as
+    # sshd sees it.
+    checks.firewall(tag, r, spec)
+    checks.sshd(tag, r)
 
     # Units.
     u = r["units"]
@@ -141,14 +108,7 @@ def common_checks(tag, r, spec):
           p.get("is_active") != "active" and p.get("LoadState") == "not-found", json.dumps(p))
 
     # Volume and swap.
-    mounts = {}
-
-    def walk(fs):
-        for f in fs:
-            mounts[f["target"]] = f
-            walk(f.get("children", []))
-    walk((r.get("findmnt") or {}).get("filesystems", []))
-    m = mounts.get("/data", {})
+    m = checks.mounts(r).get("/data", {})
     check(f"{tag}: /data mounted from /dev/vdb, ext4",
           m.get("source") == "/dev/vdb" and m.get("fstype") == "ext4", json.dumps(m))
     fstab = r["files"]["/etc/fstab"].get("text", "")
@@ -170,12 +130,12 @@ def common_checks(tag, r, spec):
 
 
 def first_boot_checks(r, spec, image_dir, out):
-    tag = "boot 1"
+    tag = "smoke boot 1"
     u = r["units"]
-    check("boot 1: smoke-enabled-only.service (started: false) not started on the first boot",
+    check("smoke boot 1: smoke-enabled-only.service (started: false) not started on the first boot",
           u.get("smoke-enabled-only.service", {}).get("is_active") == "inactive",
           json.dumps(u.get("smoke-enabled-only.service")))
-    check("boot 1: smoke-started-only.service (started: true) active on the first boot",
+    check("smoke boot 1: smoke-started-only.service (started: true) active on the first boot",
           u.get("smoke-started-only.service", {}).get("is_active") == "active",
           json.dumps(u.get("smoke-started-only.service")))
 
@@ -187,45 +147,45 @@ def first_boot_checks(r, spec, image_dir, out):
         log = ""
     apt = [l for l in log.splitlines() if "Running command ['apt-get'" in l or "W: Failed to fetch" in l]
     if spec.get("packages", {}).get("update") is False:
-        check("boot 1: packages.update false: cloud-init ran no `apt-get update`",
+        check("smoke boot 1: packages.update false: cloud-init ran no `apt-get update`",
               not any("'update']" in l for l in apt), "\n".join(l[:300] for l in apt))
     # Users.
     users = r["users"]
-    check("boot 1: default user `debian` not created (default_user: remove)",
+    check("smoke boot 1: default user `debian` not created (default_user: remove)",
           not users.get("debian", {}).get("exists"), users.get("debian"))
     for su in spec["users"]:
         name = su["name"]
         d = users.get(name, {})
-        check(f"boot 1: user {name} exists", d.get("exists"), d.get("getent"))
+        check(f"smoke boot 1: user {name} exists", d.get("exists"), d.get("getent"))
         if not d.get("exists"):
             continue
         f = d["getent"].split(":")
         if "shell" in su:
-            check(f"boot 1: {name} shell {su['shell']}", f[6] == su["shell"], d["getent"])
+            check(f"smoke boot 1: {name} shell {su['shell']}", f[6] == su["shell"], d["getent"])
         if "gecos" in su:
-            check(f"boot 1: {name} gecos {su['gecos']!r}", f[4].split(",")[0] == su["gecos"], d["getent"])
+            check(f"smoke boot 1: {name} gecos {su['gecos']!r}", f[4].split(",")[0] == su["gecos"], d["getent"])
         for g in su.get("groups", []):
-            check(f"boot 1: {name} in group {g}", re.search(rf"\b\d+\({g}\)", d["id"].split("groups=")[-1]), d["id"])
-        check(f"boot 1: {name} password locked (passwd -S says L)",
+            check(f"smoke boot 1: {name} in group {g}", re.search(rf"\b\d+\({g}\)", d["id"].split("groups=")[-1]), d["id"])
+        check(f"smoke boot 1: {name} password locked (passwd -S says L)",
               len(d["passwd_S"].split()) > 1 and d["passwd_S"].split()[1] == "L",
               d["passwd_S"] + f"\nshadow: {d['shadow']}")
         sudo = d["sudo_l"]["out"]
         if su.get("sudo") == "nopasswd":
-            check(f"boot 1: {name} may run anything with sudo, no password",
+            check(f"smoke boot 1: {name} may run anything with sudo, no password",
                   "(ALL) NOPASSWD: ALL" in sudo, sudo)
         else:
-            check(f"boot 1: {name} has no sudo rights", "not allowed to run sudo" in sudo, sudo)
+            check(f"smoke boot 1: {name} has no sudo rights", "not allowed to run sudo" in sudo, sudo)
         want = []
         for k in su.get("ssh_keys", []):
             want += keys_in(k["file"]) if isinstance(k, dict) else [k]
         ak = d["authorized_keys"]
         have = (ak.get("text") or "").splitlines()
-        check(f"boot 1: {name}'s authorized_keys holds exactly the spec's {len(want)} key(s)",
+        check(f"smoke boot 1: {name}'s authorized_keys holds exactly the spec's {len(want)} key(s)",
               sorted(have) == sorted(want), ak.get("text") or json.dumps(ak))
-        check(f"boot 1: {name}'s authorized_keys owned by {name}, mode 0600",
+        check(f"smoke boot 1: {name}'s authorized_keys owned by {name}, mode 0600",
               ak.get("owner") == name and ak.get("mode") == "0600", json.dumps({k: ak.get(k) for k in ("owner", "group", "mode")}))
         sd = d["ssh_dir"]
-        check(f"boot 1: {name}'s ~/.ssh owned by {name}, mode 0700",
+        check(f"smoke boot 1: {name}'s ~/.ssh owned by {name}, mode 0700",
               sd.get("owner") == name and sd.get("mode") == "0700", json.dumps({k: sd.get(k) for k in ("owner", "group", "mode")}))
 
     # Host keys: fresh, not the image's.
@@ -236,14 +196,14 @@ def first_boot_checks(r, spec, image_dir, out):
     except OSError:
         pass
     vm_fps = {l.split()[1]: l for l in r["ssh"]["host_keys"] if len(l.split()) > 1}
-    check("boot 1: SSH host keys ed25519, ecdsa and rsa present",
+    check("smoke boot 1: SSH host keys ed25519, ecdsa and rsa present",
           {t for t in ("ED25519", "ECDSA", "RSA") if any(f"({t})" in l for l in vm_fps.values())} == {"ED25519", "ECDSA", "RSA"},
           "\n".join(vm_fps.values()))
-    check("boot 1: SSH host keys are fresh (none is the image's)",
+    check("smoke boot 1: SSH host keys are fresh (none is the image's)",
           image_fps and not (image_fps & set(vm_fps)),
           "image: " + " ".join(sorted(image_fps)) + "\nvm:    " + " ".join(sorted(vm_fps)))
     dropin = r["ssh"]["dropins"].get("01-ctxgen.conf", {})
-    check("boot 1: sshd drop-in 01-ctxgen.conf present", dropin.get("exists"), json.dumps(r["ssh"]["dropins"])[:2000])
+    check("smoke boot 1: sshd drop-in 01-ctxgen.conf present", dropin.get("exists"), json.dumps(r["ssh"]["dropins"])[:2000])
 
     # Files.
     files = {f["path"]: f for f in spec["files"]}
@@ -253,7 +213,7 @@ def first_boot_checks(r, spec, image_dir, out):
         want_user, _, want_group = want_owner.partition(":")
         want_group = want_group or want_user
         want_mode = f.get("mode", "0644")
-        check(f"boot 1: {path} mode {want_mode}, owner {want_user}:{want_group}",
+        check(f"smoke boot 1: {path} mode {want_mode}, owner {want_user}:{want_group}",
               facts.get("mode") == want_mode and facts.get("owner") == want_user and facts.get("group") == want_group,
               json.dumps({k: facts.get(k) for k in ("exists", "mode", "owner", "group", "error")}))
         if "content" in f:
@@ -263,7 +223,7 @@ def first_boot_checks(r, spec, image_dir, out):
         else:
             want = open(os.path.join(SPEC_DIR, f["source"]), "rb").read()
         if want is not None:
-            check(f"boot 1: {path} content exact (sha256)",
+            check(f"smoke boot 1: {path} content exact (sha256)",
                   facts.get("sha256") == hashlib.sha256(want).hexdigest(),
                   f"want {hashlib.sha256(want).hexdigest()}\nhave {facts.get('sha256')}\n{facts.get('text', '')}")
     tpl = r["files"].get("/etc/smoke/templated.conf", {}).get("text")
@@ -272,61 +232,61 @@ def first_boot_checks(r, spec, image_dir, out):
                 f"site = {v['site']}\nport = {v['port']}\n"
                 "# values that YAML 1.1 would misread if they were not kept as text\n"
                 f"flags = {','.join(v['flags'])}\n" + "".join(f"peer = {p}\n" for p in v["peers"]))
-    check("boot 1: templated file rendered with vars", tpl == want_tpl, f"want:\n{want_tpl}have:\n{tpl}")
+    check("smoke boot 1: templated file rendered with vars", tpl == want_tpl, f"want:\n{want_tpl}have:\n{tpl}")
     fw = r["files"].get("/etc/ctxgen/firewall.nft", {})
-    check("boot 1: /etc/ctxgen/firewall.nft mode 0600", fw.get("mode") == "0600", json.dumps(fw)[:500])
+    check("smoke boot 1: /etc/ctxgen/firewall.nft mode 0600", fw.get("mode") == "0600", json.dumps(fw)[:500])
 
     # Commands and their order.
     b = short_boot_id(r)
     lines = marker_lines(r)
     tags = [l.split()[0] for l in lines]
-    check("boot 1: every_boot argv step ran with its argument intact",
+    check("smoke boot 1: every_boot argv step ran with its argument intact",
           f"every_boot-argv {b} [it's \"quoted\"; $HOME #x yes 0644 22:30]" in lines, "\n".join(lines))
-    check("boot 1: every_boot shell step ran after the volume was mounted and the firewall loaded",
+    check("smoke boot 1: every_boot shell step ran after the volume was mounted and the firewall loaded",
           f"every_boot-shell {b} data=mounted firewall=up" in lines, "\n".join(lines))
-    check("boot 1: first_boot argv step ran with its argument intact",
+    check("smoke boot 1: first_boot argv step ran with its argument intact",
           f"first_boot-argv {b} [a  b;c]" in lines, "\n".join(lines))
-    check("boot 1: new unit started before the first_boot commands (first_boot saw it active)",
+    check("smoke boot 1: new unit started before the first_boot commands (first_boot saw it active)",
           f"first_boot-shell {b} unit=active" in lines, "\n".join(lines))
     want_order = ["every_boot-argv", "every_boot-shell", "unit", "unit-started-only",
                   "first_boot-argv", "first_boot-shell", "first_boot-script"]
-    check("boot 1: marker order every_boot < services in spec order < first_boot", tags == want_order,
+    check("smoke boot 1: marker order every_boot < services in spec order < first_boot", tags == want_order,
           "want " + " ".join(want_order) + "\nhave " + " ".join(tags))
-    check("boot 1: first_boot step wrote to the volume (/data/first-boot.txt)",
+    check("smoke boot 1: first_boot step wrote to the volume (/data/first-boot.txt)",
           r["files"].get("/data/first-boot.txt", {}).get("exists"), json.dumps(r["files"].get("/data/first-boot.txt")))
 
 
 def second_boot_checks(r1, r2, d1, d2):
     b1, b2 = short_boot_id(r1), short_boot_id(r2)
-    check("boot 2: a different boot (new boot id), same instance",
+    check("smoke boot 2: a different boot (new boot id), same instance",
           b1 != b2 and r2["probe"]["boot"] == 2, f"{b1} {b2} probe boot {r2['probe']['boot']}")
-    check("boot 2: data volume not reformatted (same filesystem UUID and creation time)",
+    check("smoke boot 2: data volume not reformatted (same filesystem UUID and creation time)",
           d1.get("Filesystem UUID") and d1.get("Filesystem UUID") == d2.get("Filesystem UUID")
           and d1.get("Filesystem created") == d2.get("Filesystem created"),
           json.dumps({"boot1": d1, "boot2": d2}, indent=1))
-    check("boot 2: the first boot's file on the volume is still there",
+    check("smoke boot 2: the first boot's file on the volume is still there",
           r2["files"].get("/data/first-boot.txt", {}).get("exists") and d2.get("first-boot.txt"),
           json.dumps(r2["files"].get("/data/first-boot.txt")))
     lines = marker_lines(r2)
     mine = [l for l in lines if len(l.split()) > 1 and l.split()[1] == b2]
     tags = sorted(l.split()[0] for l in mine)
-    check("boot 2: every_boot steps and the enabled units ran; first_boot steps and the "
+    check("smoke boot 2: every_boot steps and the enabled units ran; first_boot steps and the "
           "started-only unit did not",
           tags == sorted(["every_boot-argv", "every_boot-shell", "unit", "unit-enabled-only"]), "\n".join(lines))
-    check("boot 2: every_boot shell step saw /data mounted and the firewall up",
+    check("smoke boot 2: every_boot shell step saw /data mounted and the firewall up",
           f"every_boot-shell {b2} data=mounted firewall=up" in lines, "\n".join(lines))
     u = r2["units"]
-    check("boot 2: smoke-enabled-only.service active (enabled units start on later boots)",
+    check("smoke boot 2: smoke-enabled-only.service active (enabled units start on later boots)",
           u.get("smoke-enabled-only.service", {}).get("is_active") == "active",
           json.dumps(u.get("smoke-enabled-only.service")))
-    check("boot 2: smoke-started-only.service not started again",
+    check("smoke boot 2: smoke-started-only.service not started again",
           u.get("smoke-started-only.service", {}).get("is_active") == "inactive",
           json.dumps(u.get("smoke-started-only.service")))
     fw = int(u.get("ctxgen-firewall.service", {}).get("ActiveEnterTimestampMonotonic") or 0)
     net = int(u.get("network-pre.target", {}).get("ActiveEnterTimestampMonotonic") or 0)
-    check("boot 2: ctxgen-firewall.service up before network-pre.target",
+    check("smoke boot 2: ctxgen-firewall.service up before network-pre.target",
           fw and net and fw <= net, f"firewall active at {fw} us, network-pre.target at {net} us")
-    check("boot 2: SSH host keys kept across the reboot",
+    check("smoke boot 2: SSH host keys kept across the reboot",
           sorted(r1["ssh"]["host_keys"]) == sorted(r2["ssh"]["host_keys"]),
           "\n".join(r1["ssh"]["host_keys"] + ["--"] + r2["ssh"]["host_keys"]))
 
@@ -339,16 +299,20 @@ def main():
     image_dir = ARGS[1] if len(ARGS) > 1 else open(os.path.join(out, "image")).read().strip()
     spec = yaml.safe_load(open(os.path.join(SPEC_DIR, "smoke.yaml")))
     r1 = load(os.path.join(out, "boot-1", "report.json"))
-    common_checks("boot 1", r1, spec)
+    common_checks("smoke boot 1", r1, spec)
     first_boot_checks(r1, spec, image_dir, out)
     if os.path.exists(os.path.join(out, "boot-2", "report.json")):
         r2 = load(os.path.join(out, "boot-2", "report.json"))
-        common_checks("boot 2", r2, spec)
+        common_checks("smoke boot 2", r2, spec)
         second_boot_checks(r1, r2, data_disk(os.path.join(out, "boot-1")), data_disk(os.path.join(out, "boot-2")))
-    passed = sum(results)
-    print(f"{passed} passed, {len(results) - passed} failed")
-    sys.exit(0 if passed == len(results) else 1)
+    sys.exit(checks.summary())
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Exception as e:  # a report without what the checks read: a failure, said so
+        import traceback
+        traceback.print_exc()
+        check("smoke: the checks ran to their end", False, f"{type(e).__name__}: {e}")
+        sys.exit(checks.summary())
