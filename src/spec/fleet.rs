@@ -97,22 +97,7 @@ impl Layout {
                 Select::Instance(_) => Unit::Instance(n),
             });
         }
-        let hint = if names.is_empty() {
-            format!("the spec has no {what}s")
-        } else {
-            let mut hint = format!(
-                "the {what}s are: {}",
-                names.iter().take(10).copied().collect::<Vec<_>>().join(", ")
-            );
-            if names.len() > 10 {
-                hint.push_str(&format!(" and {} more", names.len() - 10));
-            }
-            if let Some(near) = source::did_you_mean(name, names.iter().copied()) {
-                hint = format!("did you mean `{near}`? {hint}");
-            }
-            hint
-        };
-        Err(Diagnostic::error(Code::InvalidValue, format!("no {what} named `{name}`")).with_hint(hint))
+        Err(no_such(what, name, &names))
     }
 
     /// How a unit is named in file names and messages (`None` for the whole spec).
@@ -327,34 +312,30 @@ fn check(layout: &Layout) -> Result<(), Diagnostics> {
                 .with_hint("remove `role`, or declare the role under `roles:`"),
             ),
             (Some(role), false) if !layout.roles.iter().any(|r| r.value == role.value) => {
-                let mut hint = format!("the roles are: {}", role_list(layout));
-                if let Some(near) =
-                    source::did_you_mean(&role.value, layout.roles.iter().map(|r| r.value.as_str()))
-                {
-                    hint = format!("did you mean `{near}`? {hint}");
-                }
-                diags.push(
-                    Diagnostic::error(Code::InvalidValue, format!("no role named `{}`", role.value))
-                        .with_span(role.span)
-                        .with_hint(hint),
-                );
+                let names: Vec<&str> = layout.roles.iter().map(|r| r.value.as_str()).collect();
+                diags.push(no_such("role", &role.value, &names).with_span(role.span));
             }
             _ => {}
         }
-        if let Some(vars) = &instance.vars
-            && !matches!(vars.kind, NodeKind::Map(_) | NodeKind::Null)
-        {
-            diags.push(
-                Diagnostic::error(
-                    Code::SpecShape,
-                    format!("the `vars` of instance `{}` is not a mapping", name.value),
-                )
-                .with_span(vars.span)
-                .with_hint("write `vars: { NAME: VALUE }`"),
-            );
-        }
     }
     if diags.has_errors() { Err(diags) } else { Ok(()) }
+}
+
+/// "no role named `x`", with the names there are (and the nearest) as the hint.
+fn no_such(what: &str, name: &str, names: &[&str]) -> Diagnostic {
+    let hint = if names.is_empty() {
+        format!("the spec has no {what}s")
+    } else {
+        let mut hint = format!("the {what}s are: {}", names[..names.len().min(10)].join(", "));
+        if names.len() > 10 {
+            hint.push_str(&format!(" and {} more", names.len() - 10));
+        }
+        if let Some(near) = source::did_you_mean(name, names.iter().copied()) {
+            hint = format!("did you mean `{near}`? {hint}");
+        }
+        hint
+    };
+    Diagnostic::error(Code::InvalidValue, format!("no {what} named `{name}`")).with_hint(hint)
 }
 
 fn role_list(layout: &Layout) -> String {
@@ -395,7 +376,7 @@ pub(super) fn parse_unit(
             merge::merge(&mut merged, body.clone());
         }
     }
-    if let Some(vars) = vars.filter(|v| !matches!(v.kind, NodeKind::Null)) {
+    if let Some(vars) = vars {
         let key = merge::string_node("vars", vars.span);
         merge::merge(&mut merged, merge::map_node(vec![(key, vars.clone())], vars.span));
     }
